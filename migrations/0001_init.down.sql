@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS chunks;
+DROP TABLE IF EXISTS vector_store_files;
+DROP TABLE IF EXISTS file_batches;
+DROP TABLE IF EXISTS vector_stores;
+DROP TABLE IF EXISTS upload_parts;
+DROP TABLE IF EXISTS uploads;
+DROP TABLE IF EXISTS deleted_blobs;
+DROP TABLE IF EXISTS files;
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS projects;
+DROP TABLE IF EXISTS settings;

@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import type { Config } from '../config.ts';
+import { lockDataDir } from './lock.ts';
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+export interface Database {
+  sql: Sql;
+  kind: 'embedded' | 'external';
+  /** The embedded engine itself (tests dump and restore it); absent on an external server. */
+  pglite?: PGlite;
+  /** Ends the client, then (embedded) the wire server and PGlite, flushing every write to DATA_DIR. */
+  close(): Promise<void>;
+}
+
+const int8 = { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) };
+
+function clientOptions(config: Config): postgres.Options<{ int8: typeof int8 }> {
+  return {
+    max: config.DATABASE_POOL_MAX,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    types: { int8 },
+    onnotice: () => {},
+  };
+}
+
+/** MAIA's SQLAlchemy form (postgresql+asyncpg://) names the same server; postgres.js wants postgres://. */
+export function normalizeDatabaseUrl(url: string): string {
+  return url.replace(/^postgres(ql)?(\+\w+)?:\/\//, 'postgres://');
+}
+
+/** Connects to DATABASE_URL, or starts the embedded PGlite under DATA_DIR when it is unset. */
+export async function openDatabase(config: Config): Promise<Database> {
+  if (config.DATABASE_URL) {
+    const sql = postgres(normalizeDatabaseUrl(config.DATABASE_URL), {
+      ...clientOptions(config),
+      connection: { statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS, application_name: 'vectordb' },
+    }) as unknown as Sql;
+    return { sql, kind: 'external', close: () => sql.end({ timeout: 5 }) };
+  }
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const unlock = lockDataDir(config.DATA_DIR);
+  try {
+    return await openEmbedded(config, { dataDir: join(config.DATA_DIR, 'pgdata') }, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** Embedded Postgres: PGlite with pgvector, served on loopback so postgres.js speaks to it as to any server. */
+export async function openEmbedded(
+  config: Config,
+  source: { dataDir?: string; snapshot?: Blob },
+  onClose: () => void = () => {},
+): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const pg = await PGlite.create({
+    ...(source.dataDir ? { dataDir: source.dataDir } : {}),
+    ...(source.snapshot ? { loadDataDir: source.snapshot } : {}),
+    extensions: { vector },
+  });
+  const server = new PGLiteSocketServer({
+    db: pg,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: config.DATABASE_POOL_MAX + 2,
+  });
+  await server.start();
+  // One backend serves every connection, so a session SET would leak: use SET LOCAL in transactions.
+  const sql = postgres(
+    `postgres://postgres@${server.getServerConn()}/postgres`,
+    clientOptions(config),
+  ) as unknown as Sql;
+  let closed: Promise<void> | undefined;
+  return {
+    sql,
+    kind: 'embedded',
+    pglite: pg,
+    close: () => {
+      closed ??= (async () => {
+        await sql.end({ timeout: 5 });
+        await server.stop();
+        await pg.close();
+        onClose();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** True when an error means the database could not be reached (as opposed to a bad query). */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) ||
+      code.startsWith('CONNECT') ||
+      code === 'CONNECTION_CLOSED' ||
+      code === 'CONNECTION_ENDED' ||
+      code === 'CONNECTION_DESTROYED' ||
+      code === '57P01' ||
+      code === '57P03')
+  );
+}

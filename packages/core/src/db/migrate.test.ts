@@ -1,0 +1,94 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../config.ts';
+import { type Database, openEmbedded } from './client.ts';
+import {
+  assertDimensions,
+  MIGRATIONS_DIR,
+  migrateDown,
+  migrateUp,
+  migrationStatus,
+  pendingSql,
+  readMigrations,
+} from './migrate.ts';
+
+const config = testConfig();
+const dimensions = config.EMBEDDING_DIMENSIONS;
+let db: Database;
+
+beforeAll(async () => {
+  db = await openEmbedded(config, {});
+});
+afterAll(() => db?.close());
+
+const tables = async () =>
+  (
+    await db.sql<{ t: string }[]>`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`
+  ).map((r) => r.t);
+
+describe('migration runner on a fresh embedded database', () => {
+  it('prints the pending SQL without changing anything', async () => {
+    const text = await pendingSql(db.sql, { dimensions });
+    expect(text).toContain('CREATE TABLE IF NOT EXISTS schema_migrations');
+    expect(text).toContain(`halfvec(${dimensions})`);
+    expect(text).not.toContain('{{');
+    expect(await tables()).toEqual([]);
+  });
+
+  it('goes up, down and up again', async () => {
+    const up = await migrateUp(db.sql, { dimensions });
+    expect(up.map((m) => m.version)).toEqual(readMigrations().map((m) => m.version));
+    expect(await tables()).toEqual(
+      expect.arrayContaining([
+        'chunks',
+        'vector_stores',
+        'vector_store_files',
+        'files',
+        'file_batches',
+        'api_keys',
+      ]),
+    );
+    const [col] = await db.sql`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute
+      WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`;
+    expect(col?.t).toBe(`halfvec(${dimensions})`);
+    const indexes = await db.sql`SELECT indexdef FROM pg_indexes WHERE tablename = 'chunks'`;
+    expect(indexes.map((i) => i.indexdef).join('\n')).toMatch(/USING hnsw \(embedding halfvec_cosine_ops\)/);
+    expect(indexes.map((i) => i.indexdef).join('\n')).toMatch(/USING gin \(tsv\)/);
+
+    expect(await migrateUp(db.sql, { dimensions })).toEqual([]);
+    expect((await migrationStatus(db.sql)).every((s) => s.state === 'applied')).toBe(true);
+
+    const down = await migrateDown(db.sql, { dimensions, steps: 99 });
+    expect(down.map((m) => m.version)).toEqual(up.map((m) => m.version).reverse());
+    expect(await tables()).toEqual(['schema_migrations']);
+    expect((await migrationStatus(db.sql)).every((s) => s.state === 'pending')).toBe(true);
+
+    expect((await migrateUp(db.sql, { dimensions })).length).toBe(up.length);
+    expect(await pendingSql(db.sql, { dimensions })).not.toContain('CREATE');
+  });
+
+  it('refuses to run when an applied file changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsdb-migrations-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    const file = join(dir, '0001_init.up.sql');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n-- edited\n`);
+    expect((await migrationStatus(db.sql, dir))[0]?.state).toBe('changed');
+    await expect(migrateUp(db.sql, { dimensions, dir })).rejects.toThrow(/changed after it was applied/);
+    await expect(migrateDown(db.sql, { dimensions, dir })).rejects.toThrow(/changed after it was applied/);
+  });
+
+  it('records the dimension and refuses a config that disagrees', async () => {
+    await expect(assertDimensions(db.sql, dimensions)).resolves.toBeUndefined();
+    await expect(assertDimensions(db.sql, 1536)).rejects.toThrow(
+      `EMBEDDING_DIMENSIONS is 1536 but the database was created with ${dimensions}`,
+    );
+  });
+
+  it('serialises concurrent runners', async () => {
+    await migrateDown(db.sql, { dimensions, steps: 99 });
+    const [a, b] = await Promise.all([migrateUp(db.sql, { dimensions }), migrateUp(db.sql, { dimensions })]);
+    expect(a.length + b.length).toBe(readMigrations().length);
+  });
+});

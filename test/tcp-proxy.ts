@@ -1,0 +1,48 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/** A loopback TCP proxy that a test can cut and restore, to make a database "go away" and come back. */
+export class TcpProxy {
+  private server: Server | undefined;
+  private sockets = new Set<Socket>();
+  port = 0;
+
+  private targetHost: string;
+  private targetPort: number;
+
+  constructor(targetHost: string, targetPort: number) {
+    this.targetHost = targetHost;
+    this.targetPort = targetPort;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = this.connect(client);
+      this.sockets.add(client).add(upstream);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  private connect(client: Socket): Socket {
+    const upstream = createConnection(this.targetPort, this.targetHost);
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    return upstream;
+  }
+
+  /** Refuses new connections and drops open ones. */
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}

@@ -13,13 +13,16 @@ export interface Database {
   kind: 'embedded' | 'external';
   /** The embedded engine itself (tests dump and restore it); absent on an external server. */
   pglite?: PGlite;
+  /** Where the embedded wire server listens (loopback); absent on an external server. */
+  url?: string;
   /** Ends the client, then (embedded) the wire server and PGlite, flushing every write to DATA_DIR. */
   close(): Promise<void>;
 }
 
 const int8 = { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) };
 
-function clientOptions(config: Config): postgres.Options<{ int8: typeof int8 }> {
+/** postgres.js options shared by every client of ours. */
+export function clientOptions(config: Config): postgres.Options<{ int8: typeof int8 }> {
   return {
     max: config.DATABASE_POOL_MAX,
     idle_timeout: 20,
@@ -75,15 +78,14 @@ export async function openEmbedded(
   });
   await server.start();
   // One backend serves every connection, so a session SET would leak: use SET LOCAL in transactions.
-  const sql = postgres(
-    `postgres://postgres@${server.getServerConn()}/postgres`,
-    clientOptions(config),
-  ) as unknown as Sql;
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const sql = postgres(url, clientOptions(config)) as unknown as Sql;
   let closed: Promise<void> | undefined;
   return {
     sql,
     kind: 'embedded',
     pglite: pg,
+    url,
     close: () => {
       closed ??= (async () => {
         await sql.end({ timeout: 5 });

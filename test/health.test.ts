@@ -1,0 +1,54 @@
+import { testConfig } from '@vsdb/core/config';
+import { clientOptions, type Database } from '@vsdb/core/db/client';
+import { createLogger } from '@vsdb/core/logger';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../packages/functions/src/app.ts';
+import { freshDatabase } from './helpers.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+
+const config = testConfig();
+let embedded: Database;
+let proxy: TcpProxy;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  embedded = await freshDatabase(config);
+  const target = new URL(embedded.url!);
+  proxy = new TcpProxy(target.hostname, Number(target.port));
+  await proxy.start();
+  sql = postgres(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, {
+    ...clientOptions(config),
+    connect_timeout: 1,
+  });
+});
+afterAll(async () => {
+  await sql?.end({ timeout: 1 });
+  await proxy?.cut();
+  await embedded?.close();
+});
+
+describe('/health', () => {
+  it('is ok, degraded while the database is away, and ok again when it returns', async () => {
+    const db = { sql, kind: 'external', close: async () => {} } as unknown as Database;
+    const app = createApp({ config, db, logger: createLogger({ level: 'silent' }) });
+
+    const ok = await app.request('/health');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: 'ok', database: { status: 'ok' } });
+
+    await proxy.cut();
+    const started = Date.now();
+    const down = await app.request('/health');
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { status: string; database: { status: string; detail: string } };
+    expect(body.status).toBe('degraded');
+    expect(body.database.status).toBe('error');
+    expect(body.database.detail).not.toBe('');
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    await proxy.start();
+    const back = await app.request('/health');
+    expect(back.status).toBe(200);
+  });
+});

@@ -1,0 +1,72 @@
+import { countTokens as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { ApiError } from '../errors.ts';
+
+/** OpenAI's documented limits for one embeddings request. */
+export const EMBEDDING_LIMITS = { maxInputs: 2048, maxRequestTokens: 300_000, maxInputTokens: 8192 } as const;
+
+export type PackLimits = { maxInputs: number; maxRequestTokens: number; maxInputTokens: number };
+
+export interface Batch {
+  /** Index of the first input of this batch in the caller's array; the batch covers a contiguous run. */
+  start: number;
+  inputs: string[];
+  tokens: number;
+}
+
+// Special-token text such as "<|endoftext|>" in user input is plain text to the embeddings endpoint.
+const PLAIN = { disallowedSpecial: new Set<string>() };
+
+/** The cl100k_base token count of a text (the tokenizer of text-embedding-3-* and ada-002). */
+export function countTokens(text: string): number {
+  return text ? cl100k(text, PLAIN) : 0;
+}
+
+/**
+ * Splits inputs, in order, into contiguous batches within the per-request limits (see packCounts).
+ * Throws ApiError('invalid_request') naming the first input that is empty or over the per-input limit.
+ */
+export function packBatches(inputs: string[], limits: PackLimits = EMBEDDING_LIMITS): Batch[] {
+  const counts = inputs.map((input, i) => {
+    if (typeof input !== 'string' || input.length === 0) {
+      throw new ApiError(
+        'invalid_request',
+        `Input ${i} is empty: every input must be a non-empty string.`,
+        'input',
+      );
+    }
+    const tokens = countTokens(input);
+    if (tokens > limits.maxInputTokens) {
+      throw new ApiError(
+        'invalid_request',
+        `Input ${i} has ${tokens} tokens, over the embedding model's limit of ${limits.maxInputTokens} tokens per input.`,
+        'input',
+      );
+    }
+    return tokens;
+  });
+  return packCounts(counts, limits).map(({ start, end, tokens }) => ({
+    start,
+    inputs: inputs.slice(start, end),
+    tokens,
+  }));
+}
+
+/**
+ * Greedy in-order packing of token counts into [start, end) runs. Greedy is the minimum for contiguous
+ * packing: both limits only get harder as a run grows, so by induction the k-th greedy run ends at or
+ * after the k-th run of any valid packing, and greedy never needs more runs. For n inputs of t tokens
+ * each that is max(ceil(n / maxInputs), ceil(n / floor(maxRequestTokens / t))).
+ */
+export function packCounts(counts: number[], limits: Omit<PackLimits, 'maxInputTokens'>) {
+  const runs: Array<{ start: number; end: number; tokens: number }> = [];
+  let run: { start: number; end: number; tokens: number } | undefined;
+  counts.forEach((tokens, i) => {
+    if (!run || run.end - run.start >= limits.maxInputs || run.tokens + tokens > limits.maxRequestTokens) {
+      run = { start: i, end: i, tokens: 0 };
+      runs.push(run);
+    }
+    run.end = i + 1;
+    run.tokens += tokens;
+  });
+  return runs;
+}

@@ -8,11 +8,14 @@ CREATE TABLE settings (
 );
 INSERT INTO settings (key, value) VALUES ('embedding_dimensions', '{{EMBEDDING_DIMENSIONS}}');
 
+
 CREATE TABLE projects (
   id         text PRIMARY KEY,
   name       text NOT NULL UNIQUE,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Keys from API_KEYS, and every request when the server runs open on loopback, belong here.
+INSERT INTO projects (id, name) VALUES ('proj_default', 'default');
 
 CREATE TABLE api_keys (
   id           text PRIMARY KEY,

@@ -1,20 +1,34 @@
+import type { BlobStore } from '@vsdb/core/blobs/store';
 import type { Config } from '@vsdb/core/config';
 import type { Database } from '@vsdb/core/db/client';
 import { isConnectionError } from '@vsdb/core/db/client';
+import type { EmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { ApiError } from '@vsdb/core/errors';
+import type { JobRunner } from '@vsdb/core/ingest/queue';
 import type { Logger } from '@vsdb/core/logger';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { auth } from './middleware/auth.ts';
+import { embeddingRoutes } from './routes/embeddings.ts';
+import { fileBatchRoutes } from './routes/file-batches.ts';
+import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
+import { vectorStoreFileRoutes } from './routes/vector-store-files.ts';
+import { vectorStoreRoutes } from './routes/vector-stores.ts';
 
 /** Everything a handler needs, reached through the typed context variable `deps`. */
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  blobs: BlobStore;
+  embedder: EmbeddingProvider;
+  jobs: JobRunner;
+  /** No key configured: every request belongs to the default project (only allowed on a loopback HOST). */
+  openAccess: boolean;
 }
 
-export type AppEnv = { Variables: { deps: AppDeps } };
+export type AppEnv = { Variables: { deps: AppDeps; projectId: string } };
 
 /** Builds the Hono app: middleware, routes, and the one place errors become the OpenAI envelope. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -25,19 +39,37 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
   app.route('/', healthRoutes);
+  app.use('/v1/*', auth());
+  app.route('/v1/vector_stores', vectorStoreRoutes);
+  app.route('/v1/vector_stores', vectorStoreFileRoutes);
+  app.route('/v1/vector_stores', fileBatchRoutes);
+  app.route('/v1/files', fileRoutes);
+  app.route('/v1/embeddings', embeddingRoutes);
 
   app.notFound((c) => {
-    const err = new ApiError('not_found', `Unknown route: ${c.req.method} ${c.req.path}`);
-    return c.json(err.toJSON(), 404);
+    const known = app.routes.some(
+      (r) => r.method !== c.req.method && r.method !== 'ALL' && matches(r.path, c.req.path),
+    );
+    const err = known
+      ? new ApiError('method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}.`)
+      : new ApiError('not_found', `Unknown route: ${c.req.method} ${c.req.path}`);
+    return c.json(err.toJSON(), err.status as 404);
   });
   app.onError((cause, c) => {
     const err = toApiError(cause);
-    if (err.status >= 500)
+    if (err.status >= 500 && err.code !== 'database_unavailable') {
       log.error('request failed', { method: c.req.method, path: c.req.path, error: cause });
+    }
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(err.toJSON(), err.status as 400);
   });
   return app;
+}
+
+function matches(pattern: string, path: string): boolean {
+  if (pattern.includes('*')) return false;
+  const re = new RegExp(`^${pattern.replace(/:[^/]+/g, '[^/]+')}/?$`);
+  return re.test(path);
 }
 
 function toApiError(cause: unknown): ApiError {

@@ -1,21 +1,27 @@
 // `npm start`: the whole API on one Node process, over DATABASE_URL or the embedded Postgres.
 import { serve } from '@hono/node-server';
-import { ConfigError, isLoopbackHost, loadConfig } from '@vsdb/core/config';
+import { ConfigError, loadConfig } from '@vsdb/core/config';
 import { prepareDatabase } from '@vsdb/core/db/setup';
+import { releaseAllLeases } from '@vsdb/core/ingest/jobs';
 import { createLogger } from '@vsdb/core/logger';
 import { createApp } from './app.ts';
+import { buildDeps } from './runtime.ts';
 
 async function main(): Promise<void> {
   const started = performance.now();
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL });
   const log = logger.child('server');
-  if (config.API_KEYS.length === 0 && !isLoopbackHost(config.HOST)) {
-    log.warn(`HOST ${config.HOST} is not loopback and API_KEYS is empty`);
-  }
   const db = await prepareDatabase(config, logger);
   log.info(db.kind === 'embedded' ? `embedded Postgres in ${config.DATA_DIR}` : 'connected to DATABASE_URL');
-  const app = createApp({ config, db, logger });
+  // The embedded database is ours alone (DATA_DIR is locked), so no other worker can hold a lease in it.
+  if (db.kind === 'embedded') await releaseAllLeases(db.sql);
+  const deps = await buildDeps(config, db, logger).catch(async (err) => {
+    await db.close();
+    throw err;
+  });
+  deps.worker.start();
+  const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const ms = Math.round(performance.now() - started);
     log.info(`listening on http://${config.HOST}:${info.port} (ready in ${ms} ms)`);
@@ -28,13 +34,17 @@ async function main(): Promise<void> {
     log.info(`${signal}: finishing in-flight requests`);
     // close() stops accepting and waits for open requests; the database closes after them.
     server.close(async () => {
+      await deps.worker.stop();
       await db.close();
       log.info('stopped cleanly');
       process.exit(0);
     });
     setTimeout(() => {
       log.error('in-flight requests did not finish within 25 s; closing anyway');
-      db.close().finally(() => process.exit(1));
+      deps.worker
+        .stop()
+        .then(() => db.close())
+        .finally(() => process.exit(1));
     }, 25_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));

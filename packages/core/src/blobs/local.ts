@@ -1,0 +1,61 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ApiError } from '../errors.ts';
+import type { BlobStore } from './store.ts';
+
+/** Blobs as files under DATA_DIR/files; written to a temporary name and renamed, so a crash leaves no half file. */
+export class LocalBlobStore implements BlobStore {
+  private root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'files');
+  }
+
+  private path(key: string): string {
+    if (!/^[\w.-]+(\/[\w.-]+)*$/.test(key) || key.includes('..')) throw new Error(`bad blob key ${key}`);
+    return join(this.root, key);
+  }
+
+  async put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array, opts: { maxBytes?: number } = {}) {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    const file = await open(tmp, 'w');
+    let bytes = 0;
+    try {
+      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+        bytes += chunk.byteLength;
+        if (opts.maxBytes !== undefined && bytes > opts.maxBytes) {
+          throw new ApiError(
+            'payload_too_large',
+            `File is larger than the limit of ${opts.maxBytes} bytes.`,
+            'file',
+          );
+        }
+        await file.write(chunk);
+      }
+      await file.sync();
+      await file.close();
+      await rename(tmp, path);
+      return { bytes };
+    } catch (err) {
+      await file.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(this.path(key)));
+  }
+
+  stream(key: string): ReadableStream<Uint8Array> {
+    return Readable.toWeb(createReadStream(this.path(key))) as ReadableStream<Uint8Array>;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+}

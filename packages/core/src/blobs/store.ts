@@ -1,0 +1,20 @@
+import type { Config } from '../config.ts';
+import { LocalBlobStore } from './local.ts';
+
+/** Raw file bytes: DATA_DIR/files locally, S3 in production. */
+export interface BlobStore {
+  /** Stores a body, refusing (ApiError payload_too_large) as soon as it passes maxBytes; nothing partial is kept. */
+  put(
+    key: string,
+    body: AsyncIterable<Uint8Array> | Uint8Array,
+    opts?: { maxBytes?: number },
+  ): Promise<{ bytes: number }>;
+  get(key: string): Promise<Uint8Array>;
+  stream(key: string): ReadableStream<Uint8Array>;
+  delete(key: string): Promise<void>;
+}
+
+/** The blob store the config asks for. */
+export function createBlobStore(config: Config): BlobStore {
+  return new LocalBlobStore(config.DATA_DIR);
+}

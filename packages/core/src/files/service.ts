@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import type { BlobStore } from '../blobs/store.ts';
+import type { Sql, Tx } from '../db/client.ts';
+import { notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { paginate } from '../pagination.ts';
+import { type ListPage, ListQuerySchema, listPage, unix } from '../schemas.ts';
+
+export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
+
+export const FileCreateParams = z.object({
+  purpose: z.enum(FILE_PURPOSES),
+  expires_after: z
+    .object({ anchor: z.literal('created_at'), seconds: z.coerce.number().int().min(3600).max(2_592_000) })
+    .optional(),
+});
+
+export const FileListParams = ListQuerySchema.extend({
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  purpose: z.string().max(64).optional(),
+});
+
+interface FileRow {
+  id: string;
+  filename: string;
+  bytes: number;
+  purpose: string;
+  mime_type: string | null;
+  blob_key: string;
+  created_at: Date;
+  expires_at: Date | null;
+}
+
+export interface FileObject {
+  id: string;
+  object: 'file';
+  bytes: number;
+  created_at: number;
+  filename: string;
+  purpose: string;
+  status: 'processed';
+  expires_at: number | null;
+  status_details: null;
+}
+
+const toFile = (r: FileRow): FileObject => ({
+  id: r.id,
+  object: 'file',
+  bytes: r.bytes,
+  created_at: unix(r.created_at)!,
+  filename: r.filename,
+  purpose: r.purpose,
+  status: 'processed',
+  expires_at: unix(r.expires_at),
+  status_details: null,
+});
+
+const live = (sql: Sql) => sql`(expires_at IS NULL OR expires_at > now())`;
+
+export interface StoredBlob {
+  id: string;
+  blobKey: string;
+  bytes: number;
+}
+
+export interface FileMeta {
+  filename: string;
+  purpose: string;
+  mimeType?: string | null;
+  expiresAfterSeconds?: number;
+}
+
+/** Streams bytes into the blob store under a new file id, refusing past maxBytes. Nothing is recorded yet. */
+export async function storeBlob(
+  blobs: BlobStore,
+  projectId: string,
+  body: AsyncIterable<Uint8Array> | Uint8Array,
+  maxBytes: number,
+): Promise<StoredBlob> {
+  const id = newId('file-');
+  const blobKey = `${projectId}/${id}`;
+  const { bytes } = await blobs.put(blobKey, body, { maxBytes });
+  return { id, blobKey, bytes };
+}
+
+/** Records a stored blob as a file; if that fails, the blob is removed again. */
+export async function insertFile(
+  sql: Sql | Tx,
+  blobs: BlobStore,
+  projectId: string,
+  stored: StoredBlob,
+  meta: FileMeta,
+): Promise<FileObject> {
+  try {
+    const expires = meta.expiresAfterSeconds;
+    const [row] = await sql<FileRow[]>`
+      INSERT INTO files (id, project_id, filename, bytes, purpose, mime_type, blob_key, expires_at)
+      VALUES (${stored.id}, ${projectId}, ${meta.filename}, ${stored.bytes}, ${meta.purpose}, ${meta.mimeType ?? null},
+              ${stored.blobKey}, ${expires === undefined ? null : sql`now() + make_interval(secs => ${expires})`})
+      RETURNING *`;
+    return toFile(row!);
+  } catch (err) {
+    await blobs.delete(stored.blobKey);
+    throw err;
+  }
+}
+
+/** Stores and records a file in one step (bodies that are already in hand). */
+export async function createFile(
+  sql: Sql,
+  blobs: BlobStore,
+  projectId: string,
+  body: AsyncIterable<Uint8Array> | Uint8Array,
+  maxBytes: number,
+  meta: FileMeta,
+): Promise<FileObject> {
+  return insertFile(sql, blobs, projectId, await storeBlob(blobs, projectId, body, maxBytes), meta);
+}
+
+/** The stored row of a live file in the project, or a 404. */
+export async function getFileRow(
+  sql: Sql,
+  projectId: string,
+  id: string,
+  param = 'file_id',
+): Promise<FileRow> {
+  const [row] = await sql<
+    FileRow[]
+  >`SELECT * FROM files WHERE id = ${id} AND project_id = ${projectId} AND ${live(sql)}`;
+  if (!row) throw notFound('file', id, param);
+  return row;
+}
+
+export async function getFile(sql: Sql, projectId: string, id: string): Promise<FileObject> {
+  return toFile(await getFileRow(sql, projectId, id));
+}
+
+export async function listFiles(
+  sql: Sql,
+  projectId: string,
+  q: z.infer<typeof FileListParams>,
+): Promise<ListPage<FileObject>> {
+  const purpose = q.purpose === undefined ? sql`true` : sql`purpose = ${q.purpose}`;
+  const { rows, hasMore } = await paginate(
+    sql,
+    q,
+    { createdAt: sql`created_at`, id: sql`id` },
+    async (id) =>
+      (
+        await sql`SELECT created_at, id FROM files WHERE id = ${id} AND project_id = ${projectId}`
+      )[0] as never,
+    (where, order, limit) => sql<FileRow[]>`
+      SELECT * FROM files WHERE project_id = ${projectId} AND ${live(sql)} AND ${purpose} AND ${where}
+      ORDER BY ${order} LIMIT ${limit}`,
+  );
+  return listPage(rows.map(toFile), hasMore);
+}
+
+/** Deletes a file everywhere: its attachments and chunks go in the same transaction, its blob right after. */
+export async function deleteFile(sql: Sql, blobs: BlobStore, projectId: string, id: string) {
+  const row = await getFileRow(sql, projectId, id);
+  await sql.begin(async (tx) => {
+    await tx`DELETE FROM files WHERE id = ${id} AND project_id = ${projectId}`;
+    await tx`INSERT INTO deleted_blobs (blob_key) VALUES (${row.blob_key}) ON CONFLICT DO NOTHING`;
+  });
+  await purgeBlob(sql, blobs, row.blob_key);
+  return { id, object: 'file' as const, deleted: true as const };
+}
+
+/** Removes a deleted file's bytes; if this fails, maintenance finds the key in deleted_blobs and tries again. */
+export async function purgeBlob(sql: Sql, blobs: BlobStore, blobKey: string): Promise<void> {
+  try {
+    await blobs.delete(blobKey);
+    await sql`DELETE FROM deleted_blobs WHERE blob_key = ${blobKey}`;
+  } catch {
+    // left for maintenance
+  }
+}

@@ -1,0 +1,113 @@
+import { toSql } from 'pgvector';
+import type { BlobStore } from '../blobs/store.ts';
+import type { Config } from '../config.ts';
+import type { Sql } from '../db/client.ts';
+import type { EmbeddingProvider } from '../embedding/provider.ts';
+import { ApiError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { chunkText } from './chunk.ts';
+import { extractText } from './extract.ts';
+import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
+
+export interface IngestDeps {
+  config: Config;
+  sql: Sql;
+  blobs: BlobStore;
+  embedder: EmbeddingProvider;
+  logger: Logger;
+}
+
+/** Attempts after which a job that keeps failing for unexpected reasons is failed for good. */
+export const MAX_ATTEMPTS = 3;
+
+export type JobOutcome = 'completed' | 'failed' | 'lost' | 'retry';
+
+/** Cancelled, detached or reclaimed under us: stop without writing. */
+class LeaseLost extends Error {}
+
+/**
+ * Runs one claimed job: extract, chunk, embed, then write everything in one transaction. The lease is
+ * renewed while it runs and checked between stages, so a cancel or a delete stops it without a trace.
+ */
+export async function runJob(
+  deps: IngestDeps,
+  job: ClaimedJob,
+  owner: string,
+  stop?: AbortSignal,
+): Promise<JobOutcome> {
+  const { sql, config } = deps;
+  const log = deps.logger.child('ingest');
+  const started = performance.now();
+  const lease = config.INGEST_LEASE_SECONDS;
+  const abort = new AbortController();
+  const onStop = () => abort.abort();
+  stop?.addEventListener('abort', onStop);
+  const check = async () => {
+    if (abort.signal.aborted || !(await renewLease(sql, job, owner, lease))) throw new LeaseLost();
+  };
+  const renewer = setInterval(
+    () => {
+      check().catch(() => abort.abort());
+    },
+    (lease * 1000) / 3,
+  );
+  const fields = { vector_store_id: job.vectorStoreId, file_id: job.fileId, attempt: job.attempts };
+  try {
+    if (job.attempts > MAX_ATTEMPTS) {
+      await failJob(sql, job, owner, {
+        code: 'server_error',
+        message: `Ingestion failed ${MAX_ATTEMPTS} times; attach the file again to retry.`,
+      });
+      return 'failed';
+    }
+    const bytes = await deps.blobs.get(job.blobKey);
+    const extracted = await extractText(bytes, job.filename, job.mimeType);
+    const chunks = chunkText(extracted.text, {
+      maxTokens: job.chunking.static.max_chunk_size_tokens,
+      overlapTokens: job.chunking.static.chunk_overlap_tokens,
+      pages: extracted.pages,
+    });
+    await check();
+    const embedded = await deps.embedder.embed(
+      chunks.map((c) => c.text),
+      { signal: abort.signal },
+    );
+    await check();
+    const rows: ChunkRow[] = chunks.map((c, i) => ({
+      chunk_index: c.index,
+      content: c.text,
+      tokens: c.tokens,
+      page: c.page,
+      char_start: c.charStart,
+      char_end: c.charEnd,
+      embedding: toSql(embedded.embeddings[i]!) as string,
+    }));
+    const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
+    const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens });
+    if (!done) throw new LeaseLost();
+    log.info('file completed', {
+      ...fields,
+      chunks: chunks.length,
+      ms: Math.round(performance.now() - started),
+    });
+    return 'completed';
+  } catch (err) {
+    if (err instanceof LeaseLost || abort.signal.aborted) {
+      if (stop?.aborted) await releaseJob(sql, job, owner).catch(() => {});
+      log.info('job stopped: cancelled, detached or handed back', fields);
+      return 'lost';
+    }
+    if (err instanceof ApiError) {
+      const code = err.code === 'unsupported_file' || err.code === 'invalid_file' ? err.code : 'server_error';
+      await failJob(sql, job, owner, { code, message: err.message });
+      log.warn('file failed', { ...fields, code, reason: err.message });
+      return 'failed';
+    }
+    // Unexpected (database blip, bug): the lease expires and the job is claimed again, up to MAX_ATTEMPTS.
+    log.error('ingest job error; will retry', { ...fields, error: err });
+    return 'retry';
+  } finally {
+    clearInterval(renewer);
+    stop?.removeEventListener('abort', onStop);
+  }
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { claimJobs } from './jobs.ts';
+import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
+import type { JobQueue, JobRef } from './queue.ts';
+
+/**
+ * The in-process worker pool of the local server: at most `concurrency` jobs at once, woken by enqueue and
+ * polling now and then for expired leases. The database, not this object, knows which jobs exist.
+ */
+export class IngestWorker implements JobQueue {
+  readonly owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private deps: IngestDeps;
+  private concurrency: number;
+  private pollMs: number;
+  private active = new Set<Promise<unknown>>();
+  private running = false;
+  private stopping = new AbortController();
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private loopDone: Promise<void> | undefined;
+
+  constructor(deps: IngestDeps, opts: { concurrency: number; pollMs?: number }) {
+    this.deps = deps;
+    this.concurrency = opts.concurrency;
+    this.pollMs = opts.pollMs ?? 2000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async enqueue(_jobs: JobRef[]): Promise<void> {
+    this.wake();
+  }
+
+  /** Runs one job now, in the caller's time (small inline uploads); a no-op if another worker holds it. */
+  async runNow(job: JobRef): Promise<JobOutcome | 'busy'> {
+    const [claimed] = await claimJobs(
+      this.deps.sql,
+      this.owner,
+      this.deps.config.INGEST_LEASE_SECONDS,
+      1,
+      job,
+    );
+    if (!claimed) return 'busy';
+    return this.track(runJob(this.deps, claimed, this.owner, this.stopping.signal));
+  }
+
+  /** Stops claiming, hands running jobs back (their leases are released) and waits for them. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopping.abort();
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled(this.active);
+  }
+
+  /** Resolves when no job is running or runnable (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      while (this.active.size) await Promise.allSettled(this.active);
+      const [row] = await this.deps.sql`
+        SELECT count(*)::int AS n FROM vector_store_files
+        WHERE status = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at < now())`;
+      if (!row?.n && !this.active.size) return;
+      this.wake();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.active.add(p);
+    p.finally(() => {
+      this.active.delete(p);
+      this.wake();
+    }).catch(() => {});
+    return p;
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.deps.logger.child('worker');
+    while (this.running) {
+      const free = this.concurrency - this.active.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const jobs = await claimJobs(
+            this.deps.sql,
+            this.owner,
+            this.deps.config.INGEST_LEASE_SECONDS,
+            free,
+          );
+          claimed = jobs.length;
+          for (const job of jobs) this.track(runJob(this.deps, job, this.owner, this.stopping.signal));
+        } catch (err) {
+          log.warn('could not claim ingest jobs', { error: (err as Error).message });
+        }
+      }
+      if ((claimed > 0 && claimed === free) || this.woken) {
+        this.woken = false;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+      this.woken = false;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** OpenAI's metadata: at most 16 keys, keys up to 64 chars, string values up to 512 chars. */
+export const MetadataSchema = z
+  .record(
+    z.string().max(64, 'metadata keys can be at most 64 characters'),
+    z.string().max(512, 'metadata values can be at most 512 characters'),
+  )
+  .refine((m) => Object.keys(m).length <= 16, 'metadata can have at most 16 keys');
+
+/** Attributes: like metadata, but values may also be numbers and booleans (filters compare them by type). */
+export const AttributesSchema = z
+  .record(
+    z.string().max(64, 'attribute keys can be at most 64 characters'),
+    z.union([
+      z.string().max(512, 'attribute values can be at most 512 characters'),
+      z.number().finite(),
+      z.boolean(),
+    ]),
+  )
+  .refine((m) => Object.keys(m).length <= 16, 'attributes can have at most 16 keys');
+
+export type Metadata = z.infer<typeof MetadataSchema>;
+export type Attributes = z.infer<typeof AttributesSchema>;
+
+/** Query of every cursor-paginated list. */
+export const ListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  after: z.string().min(1).max(128).optional(),
+  before: z.string().min(1).max(128).optional(),
+});
+export type ListQuery = z.infer<typeof ListQuerySchema>;
+
+export interface ListPage<T extends { id: string }> {
+  object: 'list';
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** The OpenAI list envelope around one page of rows. */
+export function listPage<T extends { id: string }>(data: T[], hasMore: boolean): ListPage<T> {
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: hasMore,
+  };
+}
+
+/** Unix seconds, as OpenAI sends timestamps. */
+export const unix = (d: Date | null | undefined): number | null =>
+  d ? Math.floor(d.getTime() / 1000) : null;

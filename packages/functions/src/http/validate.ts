@@ -1,0 +1,66 @@
+import { ApiError } from '@vsdb/core/errors';
+import type { Context } from 'hono';
+import type { z } from 'zod';
+
+/** Turns the first zod issue into a 400 that names the offending field in `param`. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const param = issue.path.length ? issue.path.map(String).join('.') : null;
+  const subject = param ?? `request ${where}`;
+  throw new ApiError('invalid_request', `Invalid '${subject}': ${issue.message}`, param);
+}
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** Reads a bounded JSON body and validates it; an empty body counts as `{}`. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const limit: number = c.get('deps').config.MAX_JSON_BODY_BYTES;
+  const declared = Number(c.req.header('content-length') ?? 0);
+  if (declared > limit)
+    throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
+  const text = await readBounded(c.req.raw, limit);
+  if (text.trim() === '') return parseOr400(schema, {});
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+  if (type && !JSON_TYPE.test(type)) {
+    throw new ApiError('unsupported_media_type', `Expected Content-Type application/json, got '${type}'.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(
+      'invalid_json',
+      `We could not parse the JSON body of your request: ${(err as Error).message}`,
+    );
+  }
+  return parseOr400(schema, value);
+}
+
+/** Validates the query string (repeated keys keep their last value). */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  return parseOr400(schema, c.req.query(), 'query');
+}
+
+async function readBounded(req: Request, limit: number): Promise<string> {
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
+    }
+    parts.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts));
+  } catch {
+    throw new ApiError('invalid_json', 'The request body is not valid UTF-8.');
+  }
+}

@@ -1,0 +1,35 @@
+import { hasActiveKeys, syncEnvKeys } from '@vsdb/core/auth/keys';
+import { createBlobStore } from '@vsdb/core/blobs/store';
+import { type Config, isLoopbackHost } from '@vsdb/core/config';
+import type { Database } from '@vsdb/core/db/client';
+import { createEmbeddingProvider } from '@vsdb/core/embedding/provider';
+import { IngestWorker } from '@vsdb/core/ingest/worker';
+import type { Logger } from '@vsdb/core/logger';
+import type { AppDeps } from './app.ts';
+
+/** Wires the services of one process around an open database: keys, blobs, embedder, ingest worker. */
+export async function buildDeps(
+  config: Config,
+  db: Database,
+  logger: Logger,
+): Promise<AppDeps & { worker: IngestWorker }> {
+  await syncEnvKeys(db.sql, config.API_KEYS);
+  const openAccess = !(await hasActiveKeys(db.sql));
+  const log = logger.child('auth');
+  if (openAccess) {
+    if (!isLoopbackHost(config.HOST) && !config.ALLOW_OPEN_ACCESS) {
+      throw new Error(
+        `No API key is configured and HOST ${config.HOST} is reachable from other machines: set API_KEYS ` +
+          '(or create keys with `npm run keys -- create --project NAME`), or bind HOST to 127.0.0.1.',
+      );
+    }
+    log.warn('no API key configured: the API is open to anyone who can reach this host');
+  }
+  const blobs = createBlobStore(config);
+  const embedder = createEmbeddingProvider(config, logger);
+  const worker = new IngestWorker(
+    { config, sql: db.sql, blobs, embedder, logger },
+    { concurrency: config.INGEST_CONCURRENCY },
+  );
+  return { config, db, logger, blobs, embedder, jobs: worker, openAccess, worker };
+}

@@ -21,7 +21,7 @@ CREATE TABLE api_keys (
   id           text PRIMARY KEY,
   project_id   text NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
   name         text,
-  key_hash     bytea NOT NULL UNIQUE,          -- sha256 of the key; the key itself is never stored
+  key_hash     text NOT NULL UNIQUE,           -- hex sha256 of the key; the key itself is never stored
   prefix       text NOT NULL,                  -- first characters, to tell keys apart in listings
   source       text NOT NULL DEFAULT 'db',     -- 'db' (npm run keys) or 'env' (API_KEYS)
   created_at   timestamptz NOT NULL DEFAULT now(),

@@ -18,7 +18,7 @@ export interface ApiKeyInfo {
 }
 
 /** Keys are stored as their sha256 only; looking one up by hash compares no secret byte by byte. */
-export const hashKey = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
 const prefixOf = (key: string) => `${key.slice(0, 8)}…`;
 
@@ -34,7 +34,7 @@ export async function syncEnvKeys(sql: Sql, keys: string[]): Promise<void> {
     }
     await tx`
       UPDATE api_keys SET revoked_at = now()
-      WHERE source = 'env' AND revoked_at IS NULL AND NOT (key_hash = ANY(${hashes}::bytea[]))`;
+      WHERE source = 'env' AND revoked_at IS NULL AND NOT (key_hash = ANY(${hashes}::text[]))`;
   });
 }
 

@@ -74,12 +74,13 @@ export async function openEmbedded(
     db: pg,
     host: '127.0.0.1',
     port: 0,
-    maxConnections: config.DATABASE_POOL_MAX + 2,
+    maxConnections: 4,
   });
   await server.start();
-  // One backend serves every connection, so a session SET would leak: use SET LOCAL in transactions.
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-  const sql = postgres(url, clientOptions(config)) as unknown as Sql;
+  // One connection (so a session SET would reach every later query: use SET LOCAL): PGlite has one backend, and interleaving several clients' extended-protocol messages
+  // on it loses portals ("portal does not exist") while a transaction is open. Nothing is lost by it.
+  const sql = postgres(url, { ...clientOptions(config), max: 1 }) as unknown as Sql;
   let closed: Promise<void> | undefined;
   return {
     sql,

@@ -1,0 +1,114 @@
+import { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './app.ts';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.ts';
+
+let fake: FakeOpenAI;
+let app: TestApp;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  app = await startTestApp({
+    EMBEDDING_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'sk-fake',
+    OPENAI_BASE_URL: fake.baseURL,
+    EMBEDDING_MAX_RETRIES: '3',
+    CHUNK_SIZE: '100',
+    CHUNK_OVERLAP: '20',
+    LOG_LEVEL: 'error',
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await fake?.close();
+});
+
+const paragraph = (i: number) => `Paragraph ${i} talks about topic ${i % 7} with some detail. `.repeat(6);
+
+async function invariants() {
+  const bad = await app.db.sql`
+    SELECT v.vector_store_id, v.file_id, v.status, count(c.id)::int AS chunks
+    FROM vector_store_files v LEFT JOIN chunks c USING (vector_store_id, file_id)
+    GROUP BY 1, 2, 3
+    HAVING (v.status = 'completed') <> (count(c.id) > 0)`;
+  expect(bad).toEqual([]);
+  const orphans = await app.db.sql`
+    SELECT c.id FROM chunks c LEFT JOIN vector_store_files v USING (vector_store_id, file_id) WHERE v.file_id IS NULL`;
+  expect(orphans).toEqual([]);
+}
+
+describe('ingestion through the OpenAI provider', () => {
+  it('retries 429 (honouring Retry-After) and 500, then completes', async () => {
+    const client = app.client();
+    const store = await client.vectorStores.create({ name: 'retry' });
+    fake.resetStats();
+    fake.setScript([{ status: 429, retryAfter: '1' }, { status: 500 }]);
+    const started = Date.now();
+    const file = await client.vectorStores.files.uploadAndPoll(
+      store.id,
+      await toFile(Buffer.from(Array.from({ length: 30 }, (_, i) => paragraph(i)).join('\n\n')), 'doc.txt'),
+    );
+    expect(file.status).toBe('completed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(fake.stats.requests).toBe(3);
+    expect(fake.stats.succeeded).toBe(1);
+    const [n] = await app.db
+      .sql`SELECT count(*)::int AS n, max(chunk_index)::int AS last FROM chunks WHERE file_id = ${file.id}`;
+    expect(n?.n).toBeGreaterThan(5);
+    expect(n?.last).toBe(n!.n - 1);
+    // Every chunk went out in one packed request.
+    expect(fake.stats.inputsPerRequest.at(-1)).toBe(n?.n);
+    await invariants();
+  });
+
+  it('fails the file with an actionable server_error when retries are spent, and retries on re-attach', async () => {
+    const client = app.client();
+    const store = await client.vectorStores.create({ name: 'fail' });
+    const upload = await client.files.create({
+      file: await toFile(Buffer.from(paragraph(1)), 'f.txt'),
+      purpose: 'assistants',
+    });
+    fake.setScript(Array.from({ length: 4 }, () => ({ status: 503 })));
+    const failed = await client.vectorStores.files.createAndPoll(store.id, { file_id: upload.id });
+    expect(failed.status).toBe('failed');
+    expect(failed.last_error?.code).toBe('server_error');
+    expect(failed.last_error?.message).toMatch(/embedding/i);
+    expect((await client.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ failed: 1, total: 1 });
+    await invariants();
+
+    fake.setScript([]);
+    const again = await client.vectorStores.files.createAndPoll(store.id, { file_id: upload.id });
+    expect(again.status).toBe('completed');
+    expect(again.last_error).toBeNull();
+    expect((await client.vectorStores.retrieve(store.id)).file_counts).toMatchObject({
+      completed: 1,
+      failed: 0,
+      total: 1,
+    });
+    await invariants();
+  });
+
+  it('queues large files for the worker and leaves nothing behind when the store is deleted mid-way', async () => {
+    const client = app.client();
+    const store = await client.vectorStores.create({ name: 'big' });
+    const big = Array.from({ length: 600 }, (_, i) => paragraph(i)).join('\n\n');
+    const upload = await client.files.create({
+      file: await toFile(Buffer.from(big), 'big.txt'),
+      purpose: 'assistants',
+    });
+    fake.configure({ latencyMs: 300 });
+    const vsf = await client.vectorStores.files.create(store.id, { file_id: upload.id });
+    expect(vsf.status).toBe('in_progress');
+    await client.vectorStores.delete(store.id);
+    fake.configure({ latencyMs: 0 });
+    await app.deps.worker.idle();
+    const [left] = await app.db
+      .sql`SELECT count(*)::int AS n FROM chunks WHERE vector_store_id = ${store.id}`;
+    expect(left?.n).toBe(0);
+    await invariants();
+
+    const other = await client.vectorStores.create({ name: 'big2' });
+    const done = await client.vectorStores.files.createAndPoll(other.id, { file_id: upload.id });
+    expect(done.status).toBe('completed');
+  });
+});

@@ -6,6 +6,7 @@ import type { EmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { ApiError } from '@vsdb/core/errors';
 import type { JobRunner } from '@vsdb/core/ingest/queue';
 import type { Logger } from '@vsdb/core/logger';
+import type { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { auth } from './middleware/auth.ts';
@@ -13,6 +14,7 @@ import { embeddingRoutes } from './routes/embeddings.ts';
 import { fileBatchRoutes } from './routes/file-batches.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
+import { multiStoreSearchRoutes, vectorStoreSearchRoutes } from './routes/search.ts';
 import { vectorStoreFileRoutes } from './routes/vector-store-files.ts';
 import { vectorStoreRoutes } from './routes/vector-stores.ts';
 
@@ -24,6 +26,7 @@ export interface AppDeps {
   blobs: BlobStore;
   embedder: EmbeddingProvider;
   jobs: JobRunner;
+  queryCache: QueryEmbeddingCache;
   /** No key configured: every request belongs to the default project (only allowed on a loopback HOST). */
   openAccess: boolean;
 }
@@ -43,6 +46,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/vector_stores', vectorStoreRoutes);
   app.route('/v1/vector_stores', vectorStoreFileRoutes);
   app.route('/v1/vector_stores', fileBatchRoutes);
+  app.route('/v1/vector_stores', vectorStoreSearchRoutes);
+  app.route('/v1/search', multiStoreSearchRoutes);
   app.route('/v1/files', fileRoutes);
   app.route('/v1/embeddings', embeddingRoutes);
 

@@ -5,6 +5,7 @@ import type { Database } from '@vsdb/core/db/client';
 import { createEmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { IngestWorker } from '@vsdb/core/ingest/worker';
 import type { Logger } from '@vsdb/core/logger';
+import { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import type { AppDeps } from './app.ts';
 
 /** Wires the services of one process around an open database: keys, blobs, embedder, ingest worker. */
@@ -31,5 +32,15 @@ export async function buildDeps(
     { config, sql: db.sql, blobs, embedder, logger },
     { concurrency: config.INGEST_CONCURRENCY },
   );
-  return { config, db, logger, blobs, embedder, jobs: worker, openAccess, worker };
+  return {
+    config,
+    db,
+    logger,
+    blobs,
+    embedder,
+    jobs: worker,
+    openAccess,
+    worker,
+    queryCache: new QueryEmbeddingCache(),
+  };
 }

@@ -24,7 +24,7 @@ export const fileRoutes = new Hono<AppEnv>()
       onAbandon: (stored) => blobs.delete(stored.blobKey),
     });
     try {
-      if (!file || file.field !== 'file')
+      if (file?.field !== 'file')
         throw new ApiError('invalid_request', "Missing required part 'file'.", 'file');
       const expires =
         fields['expires_after[anchor]'] !== undefined || fields['expires_after[seconds]'] !== undefined

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { Sql } from '../db/client.ts';
+import type { EmbeddingProvider } from '../embedding/provider.ts';
+import { ApiError } from '../errors.ts';
+import { assertVectorStore, touchVectorStore } from '../vector-stores/service.ts';
+import { type Filter, FilterSchema, FlatFilterSchema, flatFilterToFilter } from './filters.ts';
+import type { QueryEmbeddingCache } from './query-cache.ts';
+import { rewriteQuery } from './rewrite.ts';
+import { MAX_SEARCH_WINDOW, type SearchHit, type SearchMode, searchChunks } from './search.ts';
+
+const Query = z.string().trim().min(1, 'query must not be empty').max(4096);
+
+const SearchFields = {
+  query: z.union([Query, z.array(Query).min(1).max(10)]).optional(),
+  filters: FilterSchema.optional(),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  ranking_options: z
+    .object({
+      ranker: z.enum(['none', 'auto', 'default-2024-11-15']).optional(),
+      score_threshold: z.number().min(0).max(1).optional(),
+      hybrid_search: z
+        .object({ embedding_weight: z.number().min(0).max(1), text_weight: z.number().min(0).max(1) })
+        .refine((w) => w.embedding_weight + w.text_weight > 0, 'the weights must not both be 0')
+        .optional(),
+    })
+    .optional(),
+  rewrite_query: z.boolean().optional(),
+  // MAIA's dialect
+  max_results: z.number().int().min(1).max(100).optional(),
+  filter: FlatFilterSchema.optional(),
+  score_threshold: z.number().min(0).max(1).optional(),
+  search_mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
+  query_embedding: z.array(z.number().finite()).min(1).max(4000).optional(),
+  // Ours: the next_page of a previous answer to the same request.
+  page: z.string().max(200).optional(),
+};
+
+const needsQuery = (p: { query?: unknown; query_embedding?: unknown }, ctx: z.RefinementCtx) => {
+  if (p.query === undefined && p.query_embedding === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['query'], message: 'query is required' });
+  }
+};
+
+export const VectorStoreSearchParams = z.object(SearchFields).superRefine(needsQuery);
+export type VectorStoreSearchParams = z.infer<typeof VectorStoreSearchParams>;
+
+/** Our extension: one global top-k across several stores. */
+export const MultiStoreSearchParams = z
+  .object({ ...SearchFields, vector_store_ids: z.array(z.string().min(1).max(128)).min(1).max(100) })
+  .superRefine(needsQuery);
+
+export interface SearchResultItem {
+  file_id: string;
+  filename: string;
+  score: number;
+  attributes: Record<string, string | number | boolean>;
+  content: { type: 'text'; text: string }[];
+  vector_store_id: string;
+  chunk_index: number;
+  page: number | null;
+  score_details: { vector: number | null; text: number | null };
+}
+
+export interface SearchResultsPage {
+  object: 'vector_store.search_results.page';
+  search_query: string[];
+  data: SearchResultItem[];
+  has_more: boolean;
+  next_page: string | null;
+}
+
+export interface SearchDeps {
+  sql: Sql;
+  config: Config;
+  embedder: EmbeddingProvider;
+  cache: QueryEmbeddingCache;
+}
+
+const encodePage = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
+function decodePage(page: string | undefined): number {
+  if (page === undefined) return 0;
+  const m = /^offset:(\d{1,6})$/.exec(Buffer.from(page, 'base64url').toString());
+  if (!m) throw new ApiError('invalid_request', 'page is not a next_page value this server gave.', 'page');
+  return Number(m[1]);
+}
+
+function modeOf(p: VectorStoreSearchParams): SearchMode {
+  if (p.search_mode) return p.search_mode;
+  return p.ranking_options?.ranker === 'none' ? 'vector' : 'hybrid';
+}
+
+/** Searches one or more of a project's stores: queries embedded (cached), run, fused by best score, paged. */
+export async function searchVectorStores(
+  deps: SearchDeps,
+  projectId: string,
+  vectorStoreIds: string[],
+  p: VectorStoreSearchParams,
+): Promise<SearchResultsPage> {
+  const { sql, config, embedder } = deps;
+  for (const id of vectorStoreIds) await assertVectorStore(sql, projectId, id, true);
+  const raw = p.query === undefined ? [] : typeof p.query === 'string' ? [p.query] : p.query;
+  const queries = p.rewrite_query ? await Promise.all(raw.map((q) => rewriteQuery(config, q))) : raw;
+  const mode = modeOf(p);
+  const limit = p.max_results ?? p.max_num_results ?? 10;
+  const offset = decodePage(p.page);
+  if (offset + limit > MAX_SEARCH_WINDOW) {
+    throw new ApiError(
+      'invalid_request',
+      `Results past the first ${MAX_SEARCH_WINDOW} are not served.`,
+      'page',
+    );
+  }
+  const filters: Filter[] = [];
+  if (p.filters) filters.push(p.filters);
+  if (p.filter && Object.keys(p.filter).length) filters.push(flatFilterToFilter(p.filter));
+  const filter = filters.length > 1 ? { type: 'and' as const, filters } : filters[0];
+  const hybrid = p.ranking_options?.hybrid_search;
+
+  let embeddings: (number[] | null)[];
+  if (p.query_embedding) {
+    if (p.query_embedding.length !== config.EMBEDDING_DIMENSIONS) {
+      throw new ApiError(
+        'invalid_request',
+        `query_embedding has ${p.query_embedding.length} dimensions; this server stores ${config.EMBEDDING_DIMENSIONS}.`,
+        'query_embedding',
+      );
+    }
+    embeddings = queries.length ? queries.map(() => p.query_embedding!) : [p.query_embedding];
+  } else if (mode === 'keyword') {
+    embeddings = queries.map(() => null);
+  } else {
+    embeddings = await deps.cache.embed(embedder, queries);
+  }
+
+  const runs = await Promise.all(
+    embeddings.map((embedding, i) =>
+      searchChunks(sql, {
+        projectId,
+        vectorStoreIds,
+        embedding,
+        text: queries[i] ?? null,
+        mode,
+        filter,
+        limit: offset + limit,
+        scoreThreshold: p.ranking_options?.score_threshold ?? p.score_threshold,
+        weights: hybrid ? { embedding: hybrid.embedding_weight, text: hybrid.text_weight } : undefined,
+        efSearch: config.HNSW_EF_SEARCH,
+      }),
+    ),
+  );
+  // Several queries: each chunk keeps its best score across them.
+  const best = new Map<number, SearchHit>();
+  for (const run of runs) {
+    for (const hit of run.data) {
+      const seen = best.get(hit.chunkId);
+      if (!seen || hit.score > seen.score) best.set(hit.chunkId, hit);
+    }
+  }
+  const ranked = [...best.values()].sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
+  const pageHits = ranked.slice(offset, offset + limit);
+  const hasMore = ranked.length > offset + limit || runs.some((r) => r.hasMore);
+  await touchVectorStore(sql, vectorStoreIds);
+  return {
+    object: 'vector_store.search_results.page',
+    search_query: queries,
+    data: pageHits.map((h) => ({
+      file_id: h.fileId,
+      filename: h.filename,
+      score: h.score,
+      attributes: h.attributes,
+      content: [{ type: 'text', text: h.content }],
+      vector_store_id: h.vectorStoreId,
+      chunk_index: h.chunkIndex,
+      page: h.page,
+      score_details: h.scoreDetails,
+    })),
+    has_more: hasMore,
+    next_page: hasMore ? encodePage(offset + limit) : null,
+  };
+}

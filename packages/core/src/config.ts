@@ -53,6 +53,8 @@ export const ConfigSchema = z
       .pipe(z.enum(['debug', 'info', 'warn', 'error', 'silent'])),
     CORS_ORIGINS: list,
     RATE_LIMIT_PER_MINUTE: int(0).default(0),
+    RATE_LIMIT_STORE: z.enum(['memory', 'postgres']).default('memory'),
+    METRICS_NAMESPACE: z.string().min(1).max(255).default('VectorDB'),
     HNSW_EF_SEARCH: int(1, 1000).default(100),
     REWRITE_MODEL: optional,
     ALLOW_OPEN_ACCESS: bool,

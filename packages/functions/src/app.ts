@@ -6,10 +6,15 @@ import type { EmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { ApiError } from '@vsdb/core/errors';
 import type { JobRunner } from '@vsdb/core/ingest/queue';
 import type { Logger } from '@vsdb/core/logger';
+import type { RateLimiter } from '@vsdb/core/rate-limit';
 import type { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
 import { auth } from './middleware/auth.ts';
+import { observe } from './middleware/observe.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
 import { embeddingRoutes } from './routes/embeddings.ts';
 import { fileBatchRoutes } from './routes/file-batches.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -27,22 +32,43 @@ export interface AppDeps {
   embedder: EmbeddingProvider;
   jobs: JobRunner;
   queryCache: QueryEmbeddingCache;
+  rateLimiter: RateLimiter;
   /** No key configured: every request belongs to the default project (only allowed on a loopback HOST). */
   openAccess: boolean;
 }
 
-export type AppEnv = { Variables: { deps: AppDeps; projectId: string } };
+export type AppEnv = {
+  Variables: { deps: AppDeps; projectId: string; apiKey: string | undefined; requestId: string; log: Logger };
+};
 
 /** Builds the Hono app: middleware, routes, and the one place errors become the OpenAI envelope. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const log = deps.logger.child('http');
   app.use(async (c, next) => {
     c.set('deps', deps);
     await next();
   });
+  app.use(observe());
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use(
+    cors({
+      // An allow-list; empty means no cross-origin access at all.
+      origin: (origin) => (deps.config.CORS_ORIGINS.includes(origin) ? origin : null),
+      allowHeaders: [
+        'Authorization',
+        'X-API-Key',
+        'Content-Type',
+        'OpenAI-Beta',
+        'X-Request-Id',
+        'X-Stainless-*',
+      ],
+      exposeHeaders: ['X-Request-Id', 'openai-poll-after-ms', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
   app.route('/', healthRoutes);
   app.use('/v1/*', auth());
+  app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));
   app.route('/v1/vector_stores', vectorStoreRoutes);
   app.route('/v1/vector_stores', vectorStoreFileRoutes);
   app.route('/v1/vector_stores', fileBatchRoutes);
@@ -61,9 +87,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(err.toJSON(), err.status as 404);
   });
   app.onError((cause, c) => {
-    const err = toApiError(cause);
-    if (err.status >= 500 && err.code !== 'database_unavailable') {
-      log.error('request failed', { method: c.req.method, path: c.req.path, error: cause });
+    let err = toApiError(cause);
+    if (err.status >= 500) {
+      const requestId = c.get('requestId');
+      if (err.code === 'server_error') {
+        c.get('log').error('request failed', {
+          method: c.req.method,
+          path: c.req.path,
+          request_id: requestId,
+          error: cause,
+        });
+      }
+      err = new ApiError(err.code, `${err.message} (request id: ${requestId})`, err.param, err.headers);
     }
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(err.toJSON(), err.status as 400);

@@ -5,6 +5,7 @@ import type { Database } from '@vsdb/core/db/client';
 import { createEmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { IngestWorker } from '@vsdb/core/ingest/worker';
 import type { Logger } from '@vsdb/core/logger';
+import { MemoryRateLimiter, PostgresRateLimiter } from '@vsdb/core/rate-limit';
 import { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import type { AppDeps } from './app.ts';
 
@@ -42,5 +43,7 @@ export async function buildDeps(
     openAccess,
     worker,
     queryCache: new QueryEmbeddingCache(),
+    rateLimiter:
+      config.RATE_LIMIT_STORE === 'postgres' ? new PostgresRateLimiter(db.sql) : new MemoryRateLimiter(),
   };
 }

@@ -8,6 +8,7 @@ import { type Batch, EMBEDDING_LIMITS, type PackLimits, packBatches } from './pa
 import type { EmbeddingProvider, EmbedOptions, EmbedResult } from './provider.ts';
 import { type BackoffPolicy, backoffDelay } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
+import { metrics } from '../metrics.ts';
 
 /** Knobs that are not (yet) configuration; tests shrink the backoff to stay fast. */
 export interface OpenAIProviderOptions {
@@ -139,10 +140,14 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
           },
           { signal, timeout: timeoutMs, maxRetries: 0 },
         );
-        return read(response, batch, req);
+        const result = read(response, batch, req);
+        metrics.inc('embedding_requests_total', { outcome: 'ok' });
+        metrics.inc('embedding_tokens_total', {}, result.tokens);
+        return result;
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         failure = classifyFailure(err, { model: req.model, timeoutMs });
+        metrics.inc('embedding_requests_total', { outcome: failure.retryable ? 'retryable_error' : 'error' });
       }
       if (!failure.retryable) throw failure.error;
       if (attempt > this.maxRetries) {
@@ -160,6 +165,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
           `The embedding provider did not succeed within ${this.deadlineMs / 1000} s (${attempt} attempts; last: ${failure.reason}). Try again later.`,
         );
       }
+      metrics.inc('embedding_retries_total');
       this.log.warn('embedding request failed, retrying', {
         attempt,
         status: failure.status,

@@ -5,6 +5,7 @@ import type { Sql } from '../db/client.ts';
 import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
 import { chunkText } from './chunk.ts';
 import { extractText } from './extract.ts';
 import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
+import { metrics } from '../metrics.ts';
 import { assertVectorStore, touchVectorStore } from '../vector-stores/service.ts';
 import { type Filter, FilterSchema, FlatFilterSchema, flatFilterToFilter } from './filters.ts';
 import type { QueryEmbeddingCache } from './query-cache.ts';
@@ -133,6 +134,7 @@ export async function searchVectorStores(
     embeddings = await deps.cache.embed(embedder, queries);
   }
 
+  const started = performance.now();
   const runs = await Promise.all(
     embeddings.map((embedding, i) =>
       searchChunks(sql, {
@@ -149,6 +151,7 @@ export async function searchVectorStores(
       }),
     ),
   );
+  metrics.observe('search_duration_seconds', { mode }, (performance.now() - started) / 1000);
   // Several queries: each chunk keeps its best score across them.
   const best = new Map<number, SearchHit>();
   for (const run of runs) {

@@ -17,6 +17,7 @@ export function auth() {
     const { db, openAccess } = c.get('deps');
     const bearer = c.req.header('authorization');
     const key = bearer?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? c.req.header('x-api-key')?.trim();
+    c.set('apiKey', key);
     if (openAccess) {
       c.set('projectId', DEFAULT_PROJECT_ID);
       return next();

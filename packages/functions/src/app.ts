@@ -15,6 +15,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { auth } from './middleware/auth.ts';
 import { observe } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { embeddingRoutes } from './routes/embeddings.ts';
 import { fileBatchRoutes } from './routes/file-batches.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.route('/', healthRoutes);
+  app.route('/', docsRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));
   app.route('/v1/vector_stores', vectorStoreRoutes);

@@ -110,3 +110,16 @@ export function isLoopbackHost(host: string): boolean {
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ LOG_LEVEL: 'silent', EMBEDDING_DIMENSIONS: '64', ...overrides });
 }
+
+/** The command-line client's settings (flags win over these). */
+export const CliConfigSchema = z.object({
+  VECTORDB_URL: z.url().default('http://127.0.0.1:8000/v1'),
+  VECTORDB_API_KEY: optional,
+});
+
+export function loadCliConfig(env: Record<string, string | undefined> = readEnv()) {
+  const result = CliConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+}

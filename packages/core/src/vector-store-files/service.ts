@@ -40,6 +40,7 @@ export interface VectorStoreFileObject {
   attributes: Attributes;
   chunking_strategy: StaticChunking;
   last_error: { code: 'server_error' | 'unsupported_file' | 'invalid_file'; message: string } | null;
+  chunk_count?: number;
 }
 
 interface Row {
@@ -51,7 +52,12 @@ interface Row {
   attributes: Attributes;
   chunking_strategy: StaticChunking;
   last_error: VectorStoreFileObject['last_error'];
+  chunk_count?: number;
 }
+
+/** Our extension beside OpenAI's fields: how many chunks the file became. */
+const chunkCount = (sql: Sql | Tx) =>
+  sql`(SELECT count(*)::int FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id) AS chunk_count`;
 
 const toObject = (r: Row): VectorStoreFileObject => ({
   id: r.file_id,
@@ -63,6 +69,7 @@ const toObject = (r: Row): VectorStoreFileObject => ({
   attributes: r.attributes,
   chunking_strategy: r.chunking_strategy,
   last_error: r.last_error,
+  ...(r.chunk_count === undefined ? {} : { chunk_count: r.chunk_count }),
 });
 
 export interface AttachInput {
@@ -133,7 +140,7 @@ export async function getVectorStoreFile(
   fileId: string,
 ): Promise<VectorStoreFileObject> {
   const [row] = await sql<Row[]>`
-    SELECT * FROM vector_store_files
+    SELECT *, ${chunkCount(sql)} FROM vector_store_files v
     WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} AND project_id = ${projectId}`;
   if (!row) {
     await assertVectorStore(sql, projectId, vectorStoreId);
@@ -163,7 +170,7 @@ export async function listVectorStoreFiles(
                   WHERE vector_store_id = ${vectorStoreId} AND file_id = ${id}`
       )[0] as never,
     (where, order, limit) => sql<Row[]>`
-      SELECT * FROM vector_store_files
+      SELECT *, ${chunkCount(sql)} FROM vector_store_files v
       WHERE vector_store_id = ${vectorStoreId} AND project_id = ${projectId} AND ${status} AND ${batch} AND ${where}
       ORDER BY ${order} LIMIT ${limit}`,
   );

@@ -48,6 +48,27 @@ describe('the official openai SDK against this server', () => {
     await expect(client.vectorStores.retrieve(store.id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('creates a store with file_ids and a chunking strategy', async () => {
+    const f = await client.files.create({
+      file: await text('seed.txt', 'seed words for a new store'),
+      purpose: 'assistants',
+    });
+    const store = await client.vectorStores.create({
+      name: 'seeded',
+      file_ids: [f.id],
+      chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 50 } },
+    });
+    expect(store.file_counts).toMatchObject({ completed: 1, total: 1 });
+    const vsf = await client.vectorStores.files.retrieve(f.id, { vector_store_id: store.id });
+    expect(vsf.chunking_strategy).toEqual({
+      type: 'static',
+      static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 50 },
+    });
+    await expect(client.vectorStores.create({ file_ids: ['file-missing'] })).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
   it('pages through vector stores in both orders and auto-paginates', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await client.vectorStores.create({ name: `page-${i}` })).id);

@@ -6,7 +6,7 @@ import { ChunkingStrategySchema } from '../ingest/chunk.ts';
 import type { JobRef } from '../ingest/queue.ts';
 import { AttributesSchema, unix } from '../schemas.ts';
 import { type AttachInput, attachFiles } from '../vector-store-files/service.ts';
-import { assertVectorStore, type FileCounts } from '../vector-stores/service.ts';
+import { assertVectorStore, type FileCounts, touchVectorStore } from '../vector-stores/service.ts';
 
 const FileId = z.string().min(1).max(128);
 
@@ -96,6 +96,7 @@ export async function createFileBatch(
     const id = newId('vsfb_');
     await tx`INSERT INTO file_batches (id, project_id, vector_store_id) VALUES (${id}, ${projectId}, ${vectorStoreId})`;
     const jobs = await attachFiles(tx, projectId, vectorStoreId, files, defaults, id);
+    await touchVectorStore(tx, [vectorStoreId]);
     return { batch: await getFileBatch(tx, projectId, vectorStoreId, id), jobs };
   });
 }

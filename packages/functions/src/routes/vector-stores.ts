@@ -1,4 +1,5 @@
 import { ListQuerySchema } from '@vsdb/core/schemas';
+import { runOrQueue } from '@vsdb/core/vector-store-files/attach';
 import { attachFiles } from '@vsdb/core/vector-store-files/service';
 import {
   deleteVectorStore,
@@ -27,7 +28,7 @@ export const vectorStoreRoutes = new Hono<AppEnv>()
       }));
       return { id, refs: await attachFiles(tx, projectId, id, files, chunkDefaults(config)) };
     });
-    await jobs.enqueue(refs);
+    await runOrQueue({ sql: db.sql, jobs, config }, refs);
     const store = await getVectorStore(db.sql, projectId, id);
     return pollHint(c, store.status).json(store);
   })

@@ -6,7 +6,13 @@ import { ChunkingStrategySchema } from '../ingest/chunk.ts';
 import type { JobRef } from '../ingest/queue.ts';
 import { AttributesSchema, unix } from '../schemas.ts';
 import { type AttachInput, attachFiles } from '../vector-store-files/service.ts';
-import { assertVectorStore, type FileCounts, touchVectorStore } from '../vector-stores/service.ts';
+import {
+  assertVectorStore,
+  type FileCounts,
+  fileCountsOf,
+  toFileCounts,
+  touchVectorStore,
+} from '../vector-stores/service.ts';
 
 const FileId = z.string().min(1).max(128);
 
@@ -55,19 +61,13 @@ interface Row {
 }
 
 function toBatch(r: Row): FileBatchObject {
-  const counts = {
-    in_progress: r.in_progress,
-    completed: r.completed,
-    failed: r.failed,
-    cancelled: r.cancelled,
-  };
   const status = r.status === 'cancelled' ? 'cancelled' : r.in_progress > 0 ? 'in_progress' : 'completed';
   return {
     id: r.id,
     object: 'vector_store.files_batch',
     vector_store_id: r.vector_store_id,
     status,
-    file_counts: { ...counts, total: r.in_progress + r.completed + r.failed + r.cancelled },
+    file_counts: toFileCounts(r),
     created_at: unix(r.created_at)!,
   };
 }
@@ -105,13 +105,7 @@ export async function getFileBatch(sql: Sql | Tx, projectId: string, vectorStore
   const [row] = await sql<Row[]>`
     SELECT b.id, b.vector_store_id, b.status, b.created_at, c.*
     FROM file_batches b
-    CROSS JOIN LATERAL (
-      SELECT count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
-             count(*) FILTER (WHERE status = 'completed')::int AS completed,
-             count(*) FILTER (WHERE status = 'failed')::int AS failed,
-             count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
-      FROM vector_store_files f WHERE f.batch_id = b.id
-    ) c
+    CROSS JOIN LATERAL (${fileCountsOf(sql, sql`f.batch_id = b.id`)}) c
     WHERE b.id = ${id} AND b.vector_store_id = ${vectorStoreId} AND b.project_id = ${projectId}`;
   if (!row) {
     await assertVectorStore(sql, projectId, vectorStoreId);

@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -68,28 +69,33 @@ interface StoreRow {
   usage_bytes: number;
 }
 
+/** File counts (and usage) of the vector_store_files rows `f` matching `where`, as one row. */
+export const fileCountsOf = (sql: Sql | Tx, where: postgres.PendingQuery<postgres.Row[]>) => sql`
+  SELECT count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
+         count(*) FILTER (WHERE status = 'completed')::int AS completed,
+         count(*) FILTER (WHERE status = 'failed')::int AS failed,
+         count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
+         coalesce(sum(usage_bytes), 0)::bigint AS usage_bytes
+  FROM vector_store_files f WHERE ${where}`;
+
+/** The OpenAI file_counts object from counted columns. */
+export const toFileCounts = (r: Omit<FileCounts, 'total'>): FileCounts => ({
+  in_progress: r.in_progress,
+  completed: r.completed,
+  failed: r.failed,
+  cancelled: r.cancelled,
+  total: r.in_progress + r.completed + r.failed + r.cancelled,
+});
+
 /** Counts and usage are derived from the files on every read, so they always agree with them. */
 export const storeSelect = (sql: Sql | Tx) => sql`
   SELECT vs.id, vs.name, vs.description, vs.metadata, vs.expires_after, vs.expires_at, vs.created_at, vs.last_active_at,
          coalesce(vs.expires_at <= now(), false) AS expired,
          c.in_progress, c.completed, c.failed, c.cancelled, c.usage_bytes
   FROM vector_stores vs
-  CROSS JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
-           count(*) FILTER (WHERE status = 'completed')::int AS completed,
-           count(*) FILTER (WHERE status = 'failed')::int AS failed,
-           count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
-           coalesce(sum(usage_bytes), 0)::bigint AS usage_bytes
-    FROM vector_store_files f WHERE f.vector_store_id = vs.id
-  ) c`;
+  CROSS JOIN LATERAL (${fileCountsOf(sql, sql`f.vector_store_id = vs.id`)}) c`;
 
 function toStore(r: StoreRow): VectorStoreObject {
-  const counts = {
-    in_progress: r.in_progress,
-    completed: r.completed,
-    failed: r.failed,
-    cancelled: r.cancelled,
-  };
   return {
     id: r.id,
     object: 'vector_store',

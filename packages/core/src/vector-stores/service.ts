@@ -105,10 +105,7 @@ function toStore(r: StoreRow): VectorStoreObject {
     usage_bytes: r.usage_bytes,
     last_active_at: unix(r.last_active_at),
     status: r.expired ? 'expired' : r.in_progress > 0 ? 'in_progress' : 'completed',
-    file_counts: {
-      ...counts,
-      total: counts.in_progress + counts.completed + counts.failed + counts.cancelled,
-    },
+    file_counts: toFileCounts(r),
     metadata: r.metadata,
     expires_after: r.expires_after,
     expires_at: unix(r.expires_at),

@@ -30,6 +30,18 @@ export const ConfigSchema = z
     DATABASE_URL: optional.pipe(z.url({ message: 'must be a postgres:// URL' }).optional()),
     DATABASE_POOL_MAX: int(1, 100).default(10),
     DATABASE_STATEMENT_TIMEOUT_MS: int(0).default(30_000),
+    // false behind a transaction-pooling proxy (RDS Proxy): named prepared statements pin the session.
+    DATABASE_PREPARE: z
+      .enum(['true', 'false', '1', '0'])
+      .default('true')
+      .transform((s) => s === 'true' || s === '1'),
+    MIGRATIONS_DIR: optional,
+    BLOB_STORE: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: optional,
+    S3_ENDPOINT: optional.pipe(z.url().optional()),
+    JOB_QUEUE: z.enum(['local', 'sqs']).default('local'),
+    SQS_QUEUE_URL: optional.pipe(z.url().optional()),
+    AWS_REGION: optional,
     OPENAI_API_KEY: optional,
     OPENAI_BASE_URL: optional.pipe(z.url().optional()),
     EMBEDDING_PROVIDER: z.enum(['auto', 'openai', 'local']).default('auto'),
@@ -66,6 +78,12 @@ export const ConfigSchema = z
         path: ['CHUNK_OVERLAP'],
         message: 'must be at most half of CHUNK_SIZE',
       });
+    }
+    if (c.BLOB_STORE === 's3' && !c.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when BLOB_STORE=s3' });
+    }
+    if (c.JOB_QUEUE === 'sqs' && !c.SQS_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SQS_QUEUE_URL'], message: 'is required when JOB_QUEUE=sqs' });
     }
     if (c.EMBEDDING_PROVIDER === 'openai' && !c.OPENAI_API_KEY) {
       ctx.addIssue({

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { LocalBlobStore } from './local.ts';
+import { S3BlobStore } from './s3.ts';
 
 /** Raw file bytes: DATA_DIR/files locally, S3 in production. */
 export interface BlobStore {
@@ -16,5 +17,12 @@ export interface BlobStore {
 
 /** The blob store the config asks for. */
 export function createBlobStore(config: Config): BlobStore {
+  if (config.BLOB_STORE === 's3') {
+    return new S3BlobStore({
+      bucket: config.S3_BUCKET!,
+      region: config.AWS_REGION,
+      endpoint: config.S3_ENDPOINT,
+    });
+  }
   return new LocalBlobStore(config.DATA_DIR);
 }

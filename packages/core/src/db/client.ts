@@ -42,6 +42,7 @@ export async function openDatabase(config: Config): Promise<Database> {
   if (config.DATABASE_URL) {
     const sql = postgres(normalizeDatabaseUrl(config.DATABASE_URL), {
       ...clientOptions(config),
+      prepare: config.DATABASE_PREPARE,
       connection: { statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS, application_name: 'vectordb' },
     }) as unknown as Sql;
     return { sql, kind: 'external', close: () => sql.end({ timeout: 5 }) };

@@ -21,6 +21,7 @@ import { fileBatchRoutes } from './routes/file-batches.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { multiStoreSearchRoutes, vectorStoreSearchRoutes } from './routes/search.ts';
+import { uploadRoutes } from './routes/uploads.ts';
 import { vectorStoreFileRoutes } from './routes/vector-store-files.ts';
 import { vectorStoreRoutes } from './routes/vector-stores.ts';
 
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/search', multiStoreSearchRoutes);
   app.route('/v1/files', fileRoutes);
   app.route('/v1/embeddings', embeddingRoutes);
+  app.route('/v1/uploads', uploadRoutes);
 
   app.notFound((c) => {
     const known = app.routes.some(

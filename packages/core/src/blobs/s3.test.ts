@@ -45,8 +45,9 @@ describe('S3BlobStore against an S3-compatible endpoint', () => {
     expect(await store.put('p/big.bin', chunks(total))).toEqual({ bytes: total });
     const stored = aws.objects.get('files/p/big.bin')!;
     expect(stored.length).toBe(total);
-    const expected = Buffer.concat(await Array.fromAsync(chunks(total)));
-    expect(stored.equals(expected)).toBe(true);
+    const expected: Uint8Array[] = [];
+    for await (const c of chunks(total)) expected.push(c);
+    expect(stored.equals(Buffer.concat(expected))).toBe(true);
     expect(aws.openUploads.size).toBe(0);
   });
 

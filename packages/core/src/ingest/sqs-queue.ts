@@ -1,4 +1,3 @@
-import type { SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { JobQueue, JobRef } from './queue.ts';
 
@@ -26,7 +25,7 @@ export interface SqsSender {
   sendBatch(
     queueUrl: string,
     entries: { Id: string; MessageBody: string }[],
-  ): Promise<SendMessageBatchCommandOutput>;
+  ): Promise<{ Failed?: { Id?: string }[] }>;
 }
 
 /** The real sender: @aws-sdk/client-sqs, imported on first use so it stays off the API's cold start. */

@@ -136,6 +136,18 @@ describe('every documented bound is enforced with a 400 naming the field', () =>
       'input',
     ],
     ['an empty embedding input', () => '/v1/embeddings', () => ({ model: 'm', input: '' }), 'input'],
+    [
+      'an 8,193-token embedding input',
+      () => '/v1/embeddings',
+      () => ({ model: 'm', input: 'hello '.repeat(8200) }),
+      'input',
+    ],
+    [
+      '300,001 embedding tokens',
+      () => '/v1/embeddings',
+      () => ({ model: 'm', input: Array.from({ length: 40 }, () => 'hello '.repeat(8000)) }),
+      'input',
+    ],
     ['no embedding model', () => '/v1/embeddings', () => ({ input: 'a' }), 'model'],
   ];
   it.each(cases)('%s', async (_name, path, body, param) => {

@@ -1,5 +1,7 @@
 import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { z } from 'zod';
+import { ApiError } from '../errors.ts';
+import { countTokens, EMBEDDING_LIMITS } from './pack.ts';
 
 const TokenArray = z.array(z.number().int().min(0).max(200_000)).min(1);
 
@@ -17,12 +19,39 @@ export const EmbeddingCreateParams = z.object({
   user: z.string().max(256).optional(),
 });
 
-/** Texts to embed from any accepted input form (token arrays are decoded with cl100k_base). */
+/**
+ * Texts to embed from any accepted input form (token arrays are decoded with cl100k_base), held to OpenAI's
+ * limits whatever the provider: 8,192 tokens per input and 300,000 per request.
+ */
 export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['input']): string[] {
-  if (typeof input === 'string') return [input];
-  if (input.every((x) => typeof x === 'string')) return input as string[];
-  if (input.every((x) => typeof x === 'number')) return [decode(input as number[])];
-  return (input as number[][]).map((tokens) => decode(tokens));
+  const texts =
+    typeof input === 'string'
+      ? [input]
+      : input.every((x) => typeof x === 'string')
+        ? (input as string[])
+        : input.every((x) => typeof x === 'number')
+          ? [decode(input as number[])]
+          : (input as number[][]).map((tokens) => decode(tokens));
+  let total = 0;
+  for (const [i, text] of texts.entries()) {
+    const tokens = countTokens(text);
+    if (tokens > EMBEDDING_LIMITS.maxInputTokens) {
+      throw new ApiError(
+        'invalid_request',
+        `Input ${i} has ${tokens} tokens; the maximum is ${EMBEDDING_LIMITS.maxInputTokens} per input.`,
+        'input',
+      );
+    }
+    total += tokens;
+  }
+  if (total > EMBEDDING_LIMITS.maxRequestTokens) {
+    throw new ApiError(
+      'invalid_request',
+      `The inputs have ${total} tokens together; the maximum is ${EMBEDDING_LIMITS.maxRequestTokens} per request.`,
+      'input',
+    );
+  }
+  return texts;
 }
 
 /** OpenAI's base64 encoding: little-endian float32. */

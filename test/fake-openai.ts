@@ -56,6 +56,8 @@ export interface FakeStats {
   tokens: number;
   inFlight: number;
   maxInFlight: number;
+  /** Chat completion requests (rewrite_query). */
+  chatRequests: number;
   calls: FakeCall[];
 }
 
@@ -109,6 +111,33 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
+    if (req.method === 'POST' && req.url?.replace(/\?.*$/, '').endsWith('/chat/completions')) {
+      // Enough of the chat API for rewrite_query: the reply is the user's message in upper case.
+      const { messages, model } = JSON.parse(body) as {
+        model: string;
+        messages: { role: string; content: string }[];
+      };
+      const prompt = messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+      stats.chatRequests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-fake',
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: [
+            {
+              index: 0,
+              finish_reason: 'stop',
+              message: { role: 'assistant', content: prompt.toUpperCase() },
+            },
+          ],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      );
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.replace(/\?.*$/, '').endsWith('/embeddings')) {
       return sendError(res, 404, `Unknown route ${req.method} ${req.url}`, 'not_found');
     }
@@ -230,6 +259,7 @@ function emptyStats(): FakeStats {
     inFlight: 0,
     maxInFlight: 0,
     calls: [],
+    chatRequests: 0,
   };
 }
 

@@ -112,3 +112,31 @@ describe('ingestion through the OpenAI provider', () => {
     expect(done.status).toBe('completed');
   });
 });
+
+describe('rewrite_query with REWRITE_MODEL', () => {
+  it('asks the chat model for the search query', async () => {
+    const rewriting = await startTestApp({
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-fake',
+      OPENAI_BASE_URL: fake.baseURL,
+      REWRITE_MODEL: 'gpt-4o-mini',
+    });
+    try {
+      const client = rewriting.client();
+      const store = await client.vectorStores.create({ name: 'rewrite' });
+      const before = fake.stats.chatRequests;
+      const res = await fetch(`${rewriting.url}/v1/vector_stores/${store.id}/search`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer x', 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'what is the launch code?', rewrite_query: true }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { search_query: string[] }).search_query).toEqual([
+        'WHAT IS THE LAUNCH CODE?',
+      ]);
+      expect(fake.stats.chatRequests).toBe(before + 1);
+    } finally {
+      await rewriting.close();
+    }
+  });
+});

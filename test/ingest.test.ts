@@ -113,6 +113,43 @@ describe('ingestion through the OpenAI provider', () => {
   });
 });
 
+describe('cancel and delete while ingesting', () => {
+  it('a cancelled batch writes nothing, a deleted file leaves no chunk', async () => {
+    const client = app.client();
+    const store = await client.vectorStores.create({ name: 'cancel' });
+    const big = Array.from({ length: 300 }, (_, i) => paragraph(i)).join('\n\n');
+    const files = await Promise.all(
+      [1, 2, 3].map(async (i) =>
+        client.files.create({ file: await toFile(Buffer.from(big), `c${i}.txt`), purpose: 'assistants' }),
+      ),
+    );
+    fake.configure({ latencyMs: 3000 });
+    const before = fake.stats.requests;
+    const batch = await client.vectorStores.fileBatches.create(store.id, {
+      file_ids: files.slice(0, 2).map((f) => f.id),
+    });
+    expect(batch.status).toBe('in_progress');
+    const single = await client.vectorStores.files.create(store.id, { file_id: files[2]!.id });
+    expect(single.status).toBe('in_progress');
+    for (let i = 0; i < 200 && fake.stats.requests === before; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const cancelled = await client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.file_counts).toMatchObject({ cancelled: 2, in_progress: 0 });
+    await client.files.delete(files[2]!.id);
+    fake.configure({ latencyMs: 0 });
+    await app.deps.worker.idle();
+    const [n] = await app.db.sql`SELECT count(*)::int AS n FROM chunks WHERE vector_store_id = ${store.id}`;
+    expect(n?.n).toBe(0);
+    const s = await client.vectorStores.retrieve(store.id);
+    expect(s.file_counts).toEqual({ in_progress: 0, completed: 0, failed: 0, cancelled: 2, total: 2 });
+    await invariants();
+    // Attaching a cancelled file again retries it.
+    const retried = await client.vectorStores.files.createAndPoll(store.id, { file_id: files[0]!.id });
+    expect(retried.status).toBe('completed');
+  });
+});
+
 describe('rewrite_query with REWRITE_MODEL', () => {
   it('asks the chat model for the search query', async () => {
     const rewriting = await startTestApp({

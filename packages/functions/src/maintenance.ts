@@ -1,0 +1,8 @@
+// Lambda cron: expire files, uploads and stores' pending jobs, re-queue stale ingest jobs, purge deleted blobs.
+import { type MaintenanceReport, runMaintenance } from '@vsdb/core/maintenance/run';
+import { services } from './lambda/container.ts';
+
+export async function handler(): Promise<MaintenanceReport> {
+  const { db, blobs, queue, logger } = await services();
+  return runMaintenance({ sql: db.sql, blobs, queue, logger });
+}

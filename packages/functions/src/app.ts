@@ -72,6 +72,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', docsRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));
+  app.use('/v1/*', async (c, next) => {
+    // Ids go to Postgres as text, which cannot hold NUL: refuse %00 here rather than fail in the database.
+    if (c.req.path.includes('\u0000') || /%00/i.test(c.req.path)) {
+      throw new ApiError('invalid_request', 'The URL path must not contain NUL characters.');
+    }
+    await next();
+  });
   app.route('/v1/vector_stores', vectorStoreRoutes);
   app.route('/v1/vector_stores', vectorStoreFileRoutes);
   app.route('/v1/vector_stores', fileBatchRoutes);

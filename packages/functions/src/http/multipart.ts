@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { ApiError } from '@vsdb/core/errors';
 import busboy from 'busboy';
+import { isUnstorable } from './validate.ts';
 
 export interface FilePart<T> {
   field: string;
@@ -69,7 +70,15 @@ export function parseMultipart<T>(
       fields[name] = value;
     });
     bb.on('file', (field, stream, info) => {
+      // A form cut short destroys this stream with an error, maybe before onFile reads it (or after it gave
+      // up): unheard, that error would crash the process. busboy reports it too, and fail() answers it.
+      stream.on('error', () => {});
       const meta = { field, filename: info.filename ?? '', mimeType: info.mimeType };
+      if (isUnstorable(meta.filename) || isUnstorable(field)) {
+        stream.resume();
+        fail(new ApiError('invalid_request', 'The file name must not contain NUL characters.', 'file'));
+        return;
+      }
       pending = Promise.resolve()
         .then(() => opts.onFile(stream, meta))
         .then(

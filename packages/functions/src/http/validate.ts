@@ -4,12 +4,44 @@ import type { z } from 'zod';
 
 /** Turns the first zod issue into a 400 that names the offending field in `param`. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
+  const bad = unstorableAt(value);
+  if (bad !== undefined) {
+    throw new ApiError(
+      'invalid_request',
+      `Invalid '${bad || `request ${where}`}': text must not contain NUL characters or unpaired surrogates.`,
+      bad || null,
+    );
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = issue.path.length ? issue.path.map(String).join('.') : null;
   const subject = param ?? `request ${where}`;
   throw new ApiError('invalid_request', `Invalid '${subject}': ${issue.message}`, param);
+}
+
+/** True for text Postgres cannot store: NUL, or an unpaired UTF-16 surrogate (jsonb refuses its escape). */
+export const isUnstorable = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+
+/**
+ * The path (dot-joined, '' for the value itself) of the first string or key that Postgres cannot store, or
+ * undefined. Walked without recursion: a body may nest as deep as JSON.parse allows.
+ */
+export function unstorableAt(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (isUnstorable(v)) return path;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k;
+        if (isUnstorable(k)) return at;
+        stack.push([child, at]);
+      }
+    }
+  }
+  return undefined;
 }
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;

@@ -149,9 +149,11 @@ function tokenBoundaries(text: string): { at: number[]; flags: number[] } {
   return { at, flags };
 }
 
-const byteLengths = new Uint16Array(bpeRanks.length); // 0 = not computed yet
+// Sized on first use, not at import: touching bpeRanks loads the 1 MB rank table (a Lambda cold start pays for it).
+let byteLengths: Uint16Array | undefined; // 0 = not computed yet
 
 function tokenBytes(token: number): number {
+  byteLengths ??= new Uint16Array(bpeRanks.length);
   const known = byteLengths[token];
   if (known) return known;
   const entry = bpeRanks[token];

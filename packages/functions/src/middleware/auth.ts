@@ -1,4 +1,4 @@
-import { DEFAULT_PROJECT_ID, projectForKey } from '@vsdb/core/auth/keys';
+import { DEFAULT_PROJECT_ID, hashKey, projectForKey } from '@vsdb/core/auth/keys';
 import { ApiError } from '@vsdb/core/errors';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app.ts';
@@ -29,16 +29,18 @@ export function auth() {
       );
     }
     const now = Date.now();
-    let hit = cache.get(key);
+    // Cached by the key's SHA-256, as in the database: no raw key is kept, and a lookup compares digests only.
+    const id = key.length <= MAX_KEY_LENGTH ? hashKey(key) : '';
+    let hit = cache.get(id);
     if (!hit || hit.until < now) {
-      const projectId = key.length <= MAX_KEY_LENGTH ? await projectForKey(db.sql, key) : undefined;
+      const projectId = id ? await projectForKey(db.sql, key) : undefined;
       if (!projectId) {
-        cache.delete(key);
+        cache.delete(id);
         throw new ApiError('invalid_api_key', 'Incorrect API key provided.');
       }
       hit = { projectId, until: now + CACHE_MS };
       if (cache.size > 10_000) cache.clear();
-      cache.set(key, hit);
+      cache.set(id, hit);
     }
     c.set('projectId', hit.projectId);
     return next();

@@ -3,6 +3,7 @@ import { FileBatchCreateParams } from '@vsdb/core/file-batches/service';
 import { FileCreateParams, FileListParams } from '@vsdb/core/files/service';
 import { ListQuerySchema } from '@vsdb/core/schemas';
 import { MultiStoreSearchParams, VectorStoreSearchParams } from '@vsdb/core/search/service';
+import { UploadCompleteParams, UploadCreateParams } from '@vsdb/core/uploads/service';
 import {
   VectorStoreFileCreateParams,
   VectorStoreFileListParams,
@@ -239,6 +240,37 @@ export const OPERATIONS: Operation[] = [
     tag: 'Embeddings',
     body: EmbeddingCreateParams,
     response: R.EmbeddingList,
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads',
+    summary: 'Start a multi-part upload',
+    tag: 'Uploads',
+    body: UploadCreateParams,
+    response: R.Upload,
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{upload_id}/parts',
+    summary: 'Add a part',
+    tag: 'Uploads',
+    multipart: z.object({ data: z.string().meta({ format: 'binary' }) }),
+    response: R.UploadPart,
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{upload_id}/complete',
+    summary: 'Complete an upload into a file',
+    tag: 'Uploads',
+    body: UploadCompleteParams,
+    response: R.Upload,
+  },
+  {
+    method: 'post',
+    path: '/v1/uploads/{upload_id}/cancel',
+    summary: 'Cancel an upload',
+    tag: 'Uploads',
+    response: R.Upload,
   },
 ];
 

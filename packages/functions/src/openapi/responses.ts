@@ -152,3 +152,24 @@ export const listOf = (item: z.ZodType) =>
 
 export const deletedOf = (object: string) =>
   z.object({ id: z.string(), object: z.literal(object), deleted: z.literal(true) });
+
+export const Upload = z
+  .object({
+    id: z.string(),
+    object: z.literal('upload'),
+    bytes: z.number().int(),
+    created_at: Timestamp,
+    filename: z.string(),
+    purpose: z.string(),
+    status: z.enum(['pending', 'completed', 'cancelled', 'expired']),
+    expires_at: Timestamp,
+    file: FileObject.nullable(),
+  })
+  .meta({ id: 'Upload' });
+
+export const UploadPart = z.object({
+  id: z.string(),
+  object: z.literal('upload.part'),
+  created_at: Timestamp,
+  upload_id: z.string(),
+});

@@ -1,0 +1,94 @@
+import { baseEnvironment, bundle } from './bundles.ts';
+import { database } from './database.ts';
+import { migrateOnDeploy } from './migrations.ts';
+import { vpc } from './network.ts';
+import { ingestQueue } from './queue.ts';
+import { apiKeys, openaiApiKey, openaiBaseUrl } from './secrets.ts';
+import { production, settings } from './stage.ts';
+import { files } from './storage.ts';
+
+const embedding = {
+  EMBEDDING_PROVIDER: 'openai',
+  EMBEDDING_MODEL: settings.embeddingModel,
+  EMBEDDING_DIMENSIONS: settings.embeddingDimensions,
+};
+
+/**
+ * The HTTP API. A container serves one request at a time, so two connections suffice. Small attachments are
+ * ingested within the request, the rest queued on SQS (the link sets JOB_QUEUE=sqs and BLOB_STORE=s3).
+ */
+export const apiFunction = new sst.aws.Function(
+  'Api',
+  {
+    ...bundle('api'),
+    description: 'OpenAI-compatible vector store API (API Gateway HTTP API)',
+    timeout: '30 seconds', // API Gateway gives up at 30 s anyway
+    memory: '1024 MB',
+    vpc,
+    link: [database, files, ingestQueue, openaiApiKey, openaiBaseUrl, apiKeys],
+    environment: { ...baseEnvironment, ...embedding, DATABASE_POOL_MAX: '2' },
+    logging: { retention: production ? '3 months' : '1 week', format: 'json' },
+  },
+  { dependsOn: [migrateOnDeploy] },
+);
+
+/** Ingests the jobs SQS names, INGEST_CONCURRENCY at a time; its timeout stays under the queue's visibility timeout. */
+export const workerFunction = new sst.aws.Function(
+  'Worker',
+  {
+    ...bundle('worker'),
+    description: 'Ingestion: extract, chunk, embed and store the files SQS names',
+    timeout: '5 minutes',
+    memory: '2048 MB',
+    vpc,
+    link: [database, files, openaiApiKey, openaiBaseUrl],
+    permissions: [
+      {
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [ingestQueue.arn],
+      },
+    ],
+    environment: {
+      ...baseEnvironment,
+      ...embedding,
+      DATABASE_POOL_MAX: '3',
+      INGEST_CONCURRENCY: '2',
+      INGEST_LEASE_SECONDS: '60',
+    },
+    logging: { retention: production ? '3 months' : '1 week', format: 'json' },
+    // Bounds the connections (and OpenAI requests) ingestion can open at once.
+    concurrency: { reserved: production ? 20 : 5 },
+  },
+  { dependsOn: [migrateOnDeploy] },
+);
+
+ingestQueue.subscribe(workerFunction.arn, {
+  batch: { size: 5, window: '2 seconds', partialResponses: true },
+});
+
+/** The cron: expire files, uploads and expired stores' jobs, re-queue stale jobs, purge deleted blobs. */
+export const maintenanceFunction = new sst.aws.Function(
+  'Maintenance',
+  {
+    ...bundle('maintenance'),
+    description: 'Maintenance: expiry, stale ingest leases, blob purging',
+    timeout: '5 minutes',
+    memory: '512 MB',
+    vpc,
+    link: [database, files, ingestQueue],
+    environment: {
+      ...baseEnvironment,
+      DATABASE_POOL_MAX: '1',
+      EMBEDDING_DIMENSIONS: settings.embeddingDimensions,
+    },
+    logging: { retention: '1 month', format: 'json' },
+  },
+  { dependsOn: [migrateOnDeploy] },
+);
+
+new sst.aws.Cron('MaintenanceSchedule', { function: maintenanceFunction.arn, schedule: 'rate(5 minutes)' });

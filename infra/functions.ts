@@ -26,7 +26,8 @@ export const apiFunction = new sst.aws.Function(
     memory: '1024 MB',
     vpc,
     link: [database, files, ingestQueue, openaiApiKey, openaiBaseUrl, apiKeys],
-    environment: { ...baseEnvironment, ...embedding, DATABASE_POOL_MAX: '2' },
+    // Rate-limit counts must be shared by every container (RATE_LIMIT_PER_MINUTE is 0, off, unless set here).
+    environment: { ...baseEnvironment, ...embedding, DATABASE_POOL_MAX: '2', RATE_LIMIT_STORE: 'postgres' },
     logging: { retention: production ? '3 months' : '1 week', format: 'json' },
   },
   { dependsOn: [migrateOnDeploy] },

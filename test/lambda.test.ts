@@ -186,8 +186,43 @@ describe('maintenance handler (cron)', () => {
     aws.objects.set('files/proj_default/orphan', Buffer.from('left behind'));
     await db.sql`INSERT INTO deleted_blobs (blob_key, deleted_at) VALUES ('proj_default/orphan', now() - interval '5 minutes')`;
 
+    // A file past its expires_at, and a store that expired while one of its files waited.
+    const doomed = multipart(
+      { purpose: 'assistants' },
+      { field: 'file', filename: 'old.txt', type: 'text/plain', data: Buffer.from('old') },
+    );
+    const oldFile = await call(
+      httpEvent('POST', '/v1/files', {
+        headers: { ...auth, 'content-type': doomed.contentType },
+        body: doomed.body,
+      }),
+    );
+    await db.sql`UPDATE files SET expires_at = now() - interval '1 second' WHERE id = ${oldFile.json.id}`;
+    const stale = await json('POST', '/v1/vector_stores', { name: 'expiring' });
+    const waiting = multipart(
+      {},
+      { field: 'file', filename: 'w.txt', type: 'text/plain', data: Buffer.from(words(300)) },
+    );
+    await call(
+      httpEvent('POST', `/v1/vector_stores/${stale.json.id}/files`, {
+        headers: { ...auth, 'content-type': waiting.contentType },
+        body: waiting.body,
+      }),
+    );
+    await db.sql`UPDATE vector_stores SET expires_at = now() - interval '1 second' WHERE id = ${stale.json.id}`;
+    aws.messages.length = 0;
+
     const report = await maintenance();
-    expect(report).toMatchObject({ requeued_jobs: 1, expired_uploads: 1, purged_blobs: 1 });
+    expect(report).toEqual({
+      expired_files: 1,
+      expired_uploads: 1,
+      cancelled_jobs: 1,
+      requeued_jobs: 1,
+      purged_blobs: 1,
+    });
+    expect((await call(httpEvent('GET', `/v1/files/${oldFile.json.id}`, { headers: auth }))).status).toBe(
+      404,
+    );
     expect(aws.messages.map((m) => JSON.parse(m.body).fileId)).toEqual([queued.json.id]);
     expect(aws.objects.has('files/proj_default/orphan')).toBe(false);
 

@@ -2,6 +2,7 @@ import type { BlobStore } from '../blobs/store.ts';
 import type { Sql } from '../db/client.ts';
 import type { JobQueue, JobRef } from '../ingest/queue.ts';
 import type { Logger } from '../logger.ts';
+import { purgeRateLimits } from '../rate-limit.ts';
 import { expireUploads } from '../uploads/service.ts';
 
 export interface MaintenanceDeps {
@@ -101,6 +102,8 @@ export async function runMaintenance(deps: MaintenanceDeps, limit = 500): Promis
     requeued_jobs: await step('requeue stale jobs', () => requeueStaleJobs(deps.sql, deps.queue, limit)),
     purged_blobs: await step('purge deleted blobs', () => purgeDeletedBlobs(deps.sql, deps.blobs, limit)),
   };
+  // Finished windows of RATE_LIMIT_STORE=postgres.
+  await step('purge rate-limit windows', () => purgeRateLimits(deps.sql).then(() => 0));
   log.info('maintenance done', { ...report });
   if (errors.length) throw new AggregateError(errors, `maintenance: ${errors.length} step(s) failed`);
   return report;

@@ -56,6 +56,27 @@ const lazyTokenizer = (names: { fns: string[]; values: Record<string, unknown> }
   },
 });
 
+/**
+ * zod re-exports every translation of its messages (`z.locales`), and because `z` is used as a namespace
+ * object the bundle would keep all of them: a quarter of a megabyte to compile at each cold start. Only
+ * English is used (zod configures it itself), so `locales` is reduced to it.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(a.importer)
+        ? { path: a.importer, namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (a) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: dirname(a.path),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Bundles the real tokenizer (encoding API and rank table) into one CommonJS file beside a handler. */
 async function buildTokenizer(dir: string) {
   await build({
@@ -140,7 +161,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
       external: EMBEDDED_ONLY,
       // CommonJS dependencies inside an ESM bundle still call require() for Node's built-ins.
       banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-      plugins: [lazyTokenizer(tokenizer)],
+      plugins: [lazyTokenizer(tokenizer), englishOnlyZod],
       metafile: true,
       logLevel: 'warning',
     });

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { type Config, testConfig } from '@vsdb/core/config';
+import { type Database, openEmbedded } from '@vsdb/core/db/client';
+import { migrateUp } from '@vsdb/core/db/migrate';
+import { createLogger } from '@vsdb/core/logger';
+import { type AppDeps, createApp } from '../packages/functions/src/app.ts';
+import { buildDeps } from '../packages/functions/src/runtime.ts';
+
+export interface BenchApp {
+  url: string;
+  config: Config;
+  db: Database;
+  deps: Awaited<ReturnType<typeof buildDeps>>;
+  /** Serves the same deps under another config (e.g. another HNSW_EF_SEARCH) on a second port. */
+  variant(config: Partial<Config>): Promise<{ url: string; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+const snapshots = new Map<number, Blob>();
+
+/** A fresh, migrated, in-memory embedded database: migrated once per dimension, then restored from a dump. */
+export async function migratedDatabase(config: Config): Promise<Database> {
+  const snapshot = snapshots.get(config.EMBEDDING_DIMENSIONS);
+  if (snapshot) return openEmbedded(config, { snapshot });
+  const db = await openEmbedded(config, {});
+  await migrateUp(db.sql, { dimensions: config.EMBEDDING_DIMENSIONS });
+  snapshots.set(config.EMBEDDING_DIMENSIONS, await db.pglite!.dumpDataDir('none'));
+  return db;
+}
+
+/** The real app (`npm start`'s wiring) on a real loopback port over a fresh embedded database. */
+export async function startBenchApp(env: Record<string, string>): Promise<BenchApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vsdb-bench-'));
+  const config = testConfig({ DATA_DIR: dataDir, ...env });
+  const db = await migratedDatabase(config);
+  const deps = await buildDeps(config, db, createLogger({ level: config.LOG_LEVEL }));
+  deps.worker.start();
+  const main = await listen(deps);
+  return {
+    url: main.url,
+    config,
+    db,
+    deps,
+    variant: (overrides) => listen({ ...deps, config: { ...config, ...overrides } }),
+    close: async () => {
+      await main.close();
+      await deps.worker.stop();
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function listen(deps: AppDeps): Promise<{ url: string; close(): Promise<void> }> {
+  const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

@@ -1,0 +1,113 @@
+// One search, three ways: through the HTTP API, through the search core, and as bare SQL.
+import type { Sql } from '@vsdb/core/db/client';
+import type { Filter } from '@vsdb/core/search/filters';
+import { type SearchPage, searchChunks } from '@vsdb/core/search/search';
+import { vectorText } from './vectors.ts';
+
+export interface Probe {
+  ms: number;
+  /** Chunk ids of the hits, best first. */
+  ids: number[];
+}
+
+/** Maps the API's (file_id, chunk_index) back to chunk ids. */
+export type ChunkKeys = Map<string, number>;
+export const chunkKey = (fileId: string, chunkIndex: number) => `${fileId}#${chunkIndex}`;
+
+/** POST /v1/vector_stores/{id}/search with MAIA's query_embedding: no embedding call is made. */
+export async function apiSearch(
+  url: string,
+  store: string,
+  query: Float32Array,
+  keys: ChunkKeys,
+  filters?: Filter,
+): Promise<Probe> {
+  const body = JSON.stringify({
+    query_embedding: Array.from(query),
+    max_num_results: 10,
+    search_mode: 'vector',
+    ...(filters ? { filters } : {}),
+  });
+  const started = performance.now();
+  const res = await fetch(`${url}/v1/vector_stores/${store}/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+    body,
+  });
+  const page = (await res.json()) as { data?: { file_id: string; chunk_index: number }[] };
+  const ms = performance.now() - started;
+  if (!res.ok || !page.data) throw new Error(`search answered ${res.status}: ${JSON.stringify(page)}`);
+  return { ms, ids: page.data.map((h) => keys.get(chunkKey(h.file_id, h.chunk_index)) ?? -1) };
+}
+
+/** searchChunks itself (no HTTP, no validation): what the core costs, and which scan it chose. */
+export async function coreSearch(
+  sql: Sql,
+  store: string,
+  query: Float32Array,
+  opts: { filter?: Filter; efSearch: number; exactThreshold?: number },
+): Promise<Probe & { scan: SearchPage['scan'] }> {
+  const started = performance.now();
+  const page = await searchChunks(sql, {
+    projectId: 'proj_default',
+    vectorStoreIds: [store],
+    embedding: Array.from(query),
+    text: null,
+    mode: 'vector',
+    limit: 10,
+    filter: opts.filter,
+    efSearch: opts.efSearch,
+    exactThreshold: opts.exactThreshold,
+  });
+  return { ms: performance.now() - started, ids: page.data.map((h) => h.chunkId), scan: page.scan };
+}
+
+export type SqlScan = { scan: 'exact' } | { scan: 'hnsw'; efSearch: number };
+
+/**
+ * The physical floor: one statement, the k nearest of a store. Session settings choose the scan
+ * (nothing else runs meanwhile), so the timed part is a single round trip.
+ */
+export async function withSqlScan<T>(sql: Sql, scan: SqlScan, fn: () => Promise<T>): Promise<T> {
+  await sql`SET plan_cache_mode = force_custom_plan`;
+  if (scan.scan === 'exact') await sql`SET enable_indexscan = off`;
+  else {
+    await sql`SELECT set_config('hnsw.ef_search', ${String(scan.efSearch)}, false)`;
+    await sql`SET hnsw.iterative_scan = relaxed_order`;
+  }
+  try {
+    return await fn();
+  } finally {
+    await sql`RESET ALL`;
+  }
+}
+
+export async function sqlSearch(sql: Sql, store: string, query: Float32Array): Promise<Probe> {
+  const v = vectorText(query);
+  const started = performance.now();
+  const rows = await sql<{ id: number }[]>`
+    SELECT id, embedding <=> ${v}::halfvec AS distance FROM chunks
+    WHERE vector_store_id = ${store} ORDER BY distance LIMIT 10`;
+  return { ms: performance.now() - started, ids: rows.map((r) => r.id) };
+}
+
+/** The scan the planner picks for the bare statement under the current settings. */
+export async function sqlPlan(sql: Sql, store: string, query: Float32Array): Promise<string> {
+  const rows = await sql<{ 'QUERY PLAN': string }[]>`
+    EXPLAIN SELECT id, embedding <=> ${vectorText(query)}::halfvec AS distance FROM chunks
+    WHERE vector_store_id = ${store} ORDER BY distance LIMIT 10`;
+  const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+  return /chunks_embedding/.test(plan) ? 'hnsw' : 'exact';
+}
+
+/** Found / expected over all queries: recall@k against the exact top-k. */
+export function recall(results: number[][], truth: number[][]): number {
+  let found = 0;
+  let expected = 0;
+  results.forEach((ids, i) => {
+    const want = new Set(truth[i]!);
+    expected += want.size;
+    for (const id of ids) if (want.has(id)) found++;
+  });
+  return expected ? found / expected : 1;
+}

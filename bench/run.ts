@@ -1,0 +1,145 @@
+// `npm run bench [-- --quick] [--only=chunking,ingest,search,lambda] [--report-only]`: every figure of issue 8.
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { testConfig } from '@vsdb/core/config';
+import { benchChunking } from './chunking.ts';
+import { loadTextCorpus, ROOT } from './corpus.ts';
+import { migratedDatabase, startBenchApp } from './db.ts';
+import { benchIngest } from './ingest.ts';
+import { benchLambda, LAMBDA_UNMEASURED } from './lambda.ts';
+import { type BenchResult, evaluateGoals, writeReport } from './report.ts';
+import { benchSearch } from './search.ts';
+import { progress, round } from './stats.ts';
+
+const SECTIONS = ['chunking', 'ingest', 'search', 'lambda'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** Sizes of each mode: quick fits in ~5 minutes on 2 cores and still sends the main store through HNSW. */
+const MODES = {
+  quick: {
+    chunkingRuns: 3,
+    search: {
+      chunks: 20_000,
+      sizes: [1_000, 3_000, 10_000],
+      queries: 100,
+      efValues: [16, 32, 64, 100, 200, 400],
+    },
+    lambdaRuns: 5,
+  },
+  full: {
+    chunkingRuns: 7,
+    search: {
+      chunks: 100_000,
+      sizes: [1_000, 3_000, 10_000, 30_000],
+      queries: 300,
+      efValues: [12, 16, 24, 32, 48, 64, 100, 150, 200, 300, 400, 600, 800],
+    },
+    lambdaRuns: 11,
+  },
+};
+/** text-embedding-3-small at 256 dimensions (OpenAI's `dimensions`): real, and affordable in WASM Postgres. */
+const DIMS = 256;
+
+export const PATHS = {
+  json: join(ROOT, 'bench/results/latest.json'),
+  charts: join(ROOT, 'bench/results'),
+  docs: join(ROOT, 'docs/BENCHMARKS.md'),
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--report-only')) {
+    // Re-renders the docs and charts from the last results (after editing report.ts): measures nothing.
+    const last = JSON.parse(readFileSync(PATHS.json, 'utf8')) as BenchResult;
+    writeReport({ ...last, goals: evaluateGoals(last) }, PATHS);
+    progress(`rewrote ${PATHS.docs} and the charts from ${PATHS.json}`);
+    return;
+  }
+  const mode = args.includes('--quick') ? 'quick' : 'full';
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',') as Section[] | undefined;
+  const unknown = (only ?? []).filter((s) => !SECTIONS.includes(s));
+  if (unknown.length)
+    throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  const want = (s: Section) => !only || only.includes(s);
+  const previous: Partial<BenchResult> =
+    only && existsSync(PATHS.json) ? JSON.parse(readFileSync(PATHS.json, 'utf8')) : {};
+  const size = MODES[mode];
+  const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  progress(`${mode} run of ${only?.join(', ') ?? 'every section'}`);
+
+  const corpus = want('chunking') || want('ingest') ? loadTextCorpus() : null;
+  const chunking = want('chunking') ? await benchChunking(corpus!, size.chunkingRuns) : previous.chunking;
+  const ingest = want('ingest') ? await benchIngest(corpus!, DIMS) : previous.ingest;
+  let search = previous.search;
+  if (want('search')) {
+    const app = await startBenchApp({ EMBEDDING_DIMENSIONS: String(DIMS), EMBEDDING_PROVIDER: 'local' });
+    try {
+      search = await benchSearch(app, { ...size.search, seed: 8 });
+    } finally {
+      await app.close();
+    }
+  }
+  let lambda = previous.lambda;
+  if (want('lambda')) {
+    // The handler reaches a migrated embedded database over the wire, as it reaches RDS Proxy on AWS.
+    const db = await migratedDatabase(testConfig({ EMBEDDING_DIMENSIONS: String(DIMS) }));
+    try {
+      lambda = await benchLambda({
+        runs: size.lambdaRuns,
+        env: {
+          DATABASE_URL: db.url!,
+          EMBEDDING_DIMENSIONS: String(DIMS),
+          API_KEYS: 'sk-bench-cold-start',
+          LOG_LEVEL: 'silent',
+        },
+      });
+    } catch (err) {
+      // A broken bundle is a finding, not a reason to lose the other figures.
+      const why = (err as Error).message.split('\n').slice(0, 3).join(' ');
+      lambda = { ...LAMBDA_UNMEASURED, note: `not measured: ${why}` };
+    } finally {
+      await db.close();
+    }
+  }
+  if (!chunking || !ingest || !search || !lambda)
+    throw new Error('--only needs a previous bench/results/latest.json');
+
+  const cpu = cpus();
+  const partial = {
+    date: new Date().toISOString(),
+    mode,
+    duration_s: round((performance.now() - started) / 1000, 1),
+    ...(only ? { carried_over: SECTIONS.filter((s) => !want(s)), carried_from: previous.date } : {}),
+    machine: {
+      cores: cpu.length,
+      memory: totalmem(),
+      node: process.version,
+      cpu: cpu[0]?.model.trim() ?? 'unknown',
+      platform: `${process.platform}-${process.arch}`,
+      load_avg: [round(loadAtStart, 2), round(loadavg()[0]!, 2)],
+    },
+    chunking,
+    search,
+    ingest,
+    lambda,
+  } satisfies Omit<BenchResult, 'goals'>;
+  const result: BenchResult = { ...partial, goals: evaluateGoals(partial) };
+  writeReport(result, PATHS);
+  progress(`done in ${result.duration_s} s; wrote ${PATHS.json} and ${PATHS.docs}`);
+  for (const g of result.goals) {
+    progress(`${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'} ${g.goal}: ${g.value} (${g.target})`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

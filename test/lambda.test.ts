@@ -140,6 +140,13 @@ describe('api handler (API Gateway HTTP API v2 events)', () => {
       file: { bytes: data.length, filename: 'parts.txt' },
     });
     expect(aws.objects.get(`files/proj_default/${done.json.file.id}`)?.equals(data)).toBe(true);
+    // Downloading streams it back from S3; the adapter base64-encodes the binary response.
+    const content = await api(
+      httpEvent('GET', `/v1/files/${done.json.file.id}/content`, { headers: auth }),
+      lambdaContext(),
+    );
+    expect(content.statusCode).toBe(200);
+    expect(Buffer.from(content.body, content.isBase64Encoded ? 'base64' : 'utf8').equals(data)).toBe(true);
     expect([...aws.objects.keys()].filter((k) => k.includes('/uploads/'))).toEqual([]);
   });
 });

@@ -167,6 +167,40 @@ describe('worker handler (SQS batches)', () => {
   });
 });
 
+describe('worker handler near its timeout', () => {
+  it('hands unfinished jobs back (reported failed, lease released) and finishes them on redelivery', async () => {
+    const { db } = await services();
+    aws.messages.length = 0;
+    for (const name of ['late-a.txt', 'late-b.txt']) {
+      const form = multipart(
+        {},
+        { field: 'file', filename: name, type: 'text/plain', data: Buffer.from(words(300)) },
+      );
+      await call(
+        httpEvent('POST', `/v1/vector_stores/${storeId}/files`, {
+          headers: { ...auth, 'content-type': form.contentType },
+          body: form.body,
+        }),
+      );
+    }
+    const event = sqsEvent(aws.messages.map((m) => m.body));
+    // 15 s left is exactly the hand-back margin: nothing may be started or finished now.
+    const res = await worker(event, lambdaContext(15_000));
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
+    const ids = aws.messages.map((m) => JSON.parse(m.body).fileId);
+    const rows = await db.sql`SELECT status, lease_owner FROM vector_store_files WHERE file_id = ANY(${ids})`;
+    expect(rows.map((r) => [r.status, r.lease_owner])).toEqual([
+      ['in_progress', null],
+      ['in_progress', null],
+    ]);
+    expect((await worker(event, lambdaContext())).batchItemFailures).toEqual([]);
+    const done = await db.sql`SELECT status FROM vector_store_files WHERE file_id = ANY(${ids})`;
+    expect(done.map((r) => r.status)).toEqual(['completed', 'completed']);
+  });
+});
+
 describe('maintenance handler (cron)', () => {
   it('re-queues a job whose worker died, expires files and purges deleted blobs', async () => {
     const { db } = await services();

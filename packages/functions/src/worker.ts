@@ -29,6 +29,10 @@ export async function handler(event: SQSEvent, context?: Context): Promise<SQSBa
         message_id: record.messageId,
         receive_count: record.attributes?.ApproximateReceiveCount,
       };
+      if (stop.signal.aborted) {
+        failed.push(record.messageId); // out of time: not started, redelivered
+        continue;
+      }
       try {
         const job = parseJobMessage(record.body);
         const outcome = await runNamedJob(ingest, job, owner, stop.signal);

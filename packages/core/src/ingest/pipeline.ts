@@ -43,6 +43,7 @@ export async function runJob(
   const abort = new AbortController();
   const onStop = () => abort.abort();
   stop?.addEventListener('abort', onStop);
+  if (stop?.aborted) abort.abort(); // stopped before it began: hand the job straight back
   const check = async () => {
     if (abort.signal.aborted || !(await renewLease(sql, job, owner, lease))) throw new LeaseLost();
   };

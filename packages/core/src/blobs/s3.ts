@@ -4,6 +4,7 @@ import type { BlobStore } from './store.ts';
 
 /** S3 parts must be at least 5 MiB (but the last); 8 MiB keeps memory small and the part count low. */
 export const S3_PART_BYTES = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 
@@ -51,16 +52,27 @@ export class S3BlobStore implements BlobStore {
     let pendingBytes = 0;
     let uploadId: string | undefined;
     const parts: { ETag: string | undefined; PartNumber: number }[] = [];
+    // Up to PARTS_IN_FLIGHT parts upload while the body keeps streaming in (a few parts of memory at most).
+    const inFlight = new Set<Promise<void>>();
     const flush = async () => {
       const Body = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
       uploadId ??= (await client.send(new s3.CreateMultipartUploadCommand({ Bucket, Key: key }))).UploadId!;
       const PartNumber = parts.length + 1;
-      const res = await client.send(
-        new s3.UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body }),
+      const part = { ETag: undefined as string | undefined, PartNumber };
+      parts.push(part);
+      const sent = client
+        .send(new s3.UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber, Body }))
+        .then((res) => {
+          part.ETag = res.ETag;
+        });
+      inFlight.add(sent);
+      sent.then(
+        () => inFlight.delete(sent),
+        () => {}, // surfaced by the awaits below
       );
-      parts.push({ ETag: res.ETag, PartNumber });
+      if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
     };
     try {
       for await (const chunk of body instanceof Uint8Array ? [body] : body) {
@@ -84,6 +96,7 @@ export class S3BlobStore implements BlobStore {
         return { bytes };
       }
       if (pendingBytes > 0) await flush();
+      await Promise.all(inFlight);
       await client.send(
         new s3.CompleteMultipartUploadCommand({
           Bucket,
@@ -94,6 +107,7 @@ export class S3BlobStore implements BlobStore {
       );
       return { bytes };
     } catch (err) {
+      await Promise.allSettled(inFlight);
       if (uploadId !== undefined) {
         await client
           .send(new s3.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }))

@@ -11,6 +11,18 @@ interface SstOutput<T> {
 type Duration =
   `${number} ${'second' | 'seconds' | 'minute' | 'minutes' | 'hour' | 'hours' | 'day' | 'days'}`;
 type Size = `${number} ${'MB' | 'GB'}`;
+type Retention =
+  | '1 day'
+  | '3 days'
+  | '5 days'
+  | '1 week'
+  | '2 weeks'
+  | '1 month'
+  | '2 months'
+  | '3 months'
+  | '6 months'
+  | '1 year'
+  | 'forever';
 type Transform<T> = Partial<T> | ((args: T, opts: Record<string, unknown>, name: string) => void);
 type Loose = Record<string, unknown>;
 interface ResourceOptions {
@@ -49,7 +61,7 @@ declare namespace sst {
       link?: SstInput<unknown[]>;
       permissions?: SstInput<FunctionPermissionArgs[]>;
       vpc?: Vpc;
-      logging?: SstInput<false | { retention?: SstInput<string>; format?: SstInput<'text' | 'json'> }>;
+      logging?: SstInput<false | { retention?: SstInput<Retention>; format?: SstInput<'text' | 'json'> }>;
       concurrency?: SstInput<{ provisioned?: SstInput<number>; reserved?: SstInput<number> }>;
       retries?: SstInput<number>;
       transform?: { function?: Transform<Loose>; role?: Transform<Loose>; logGroup?: Transform<Loose> };
@@ -155,7 +167,7 @@ declare namespace sst {
         name: string,
         args?: {
           link?: SstInput<unknown[]>;
-          accessLog?: SstInput<{ retention?: SstInput<string> }>;
+          accessLog?: SstInput<{ retention?: SstInput<Retention> }>;
           cors?: SstInput<boolean>;
           transform?: { api?: Transform<Loose>; stage?: Transform<Loose> };
         },

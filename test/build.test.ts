@@ -51,6 +51,16 @@ describe('npm run build', () => {
     }
   });
 
+  it('says what is missing when a bundle runs without DATABASE_URL (no embedded database inside)', async () => {
+    const result = await fresh(
+      `const { handler } = await import('./api/index.mjs');
+       const error = await handler(${JSON.stringify(httpEvent('GET', '/health'))}, {}).then(() => 'none', (e) => e.message);
+       console.log(JSON.stringify(error));`,
+      { DATABASE_URL: '' },
+    );
+    expect(result).toMatch(/DATABASE_URL is not set, and this bundle has no embedded database/);
+  });
+
   it('keeps the api bundle small: what a cold start loads stays well under 2 MB', () => {
     const api = reports.find((r) => r.name === 'api')!;
     console.log(

@@ -65,14 +65,13 @@ async function create(): Promise<Services> {
  */
 async function openServiceDatabase(config: Config, logger: Logger): Promise<Database> {
   if (!config.DATABASE_URL) {
-    try {
-      return await prepareDatabase(config, logger);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-        throw new Error('This bundle has no embedded database (PGlite): set DATABASE_URL.');
-      }
-      throw err;
-    }
+    // The Lambda bundles leave PGlite out: say so before anything tries to create DATA_DIR on a read-only disk.
+    await import('@electric-sql/pglite').catch((err: { code?: string }) => {
+      throw err.code === 'ERR_MODULE_NOT_FOUND'
+        ? new Error('DATABASE_URL is not set, and this bundle has no embedded database (PGlite).')
+        : err;
+    });
+    return prepareDatabase(config, logger);
   }
   const db = await openDatabase(config);
   try {

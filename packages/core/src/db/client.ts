@@ -27,6 +27,10 @@ export function clientOptions(config: Config): postgres.Options<{ int8: typeof i
     max: config.DATABASE_POOL_MAX,
     idle_timeout: 20,
     connect_timeout: 10,
+    // While the database is away, queued queries try to connect one after the other, each after this delay.
+    // postgres.js grows it to 20 s, which held requests (and recovery) that long: a small cap keeps the 503s
+    // quick and the return prompt, at a few cheap connection attempts a second while it is down.
+    backoff: (retries: number) => Math.min((0.5 + Math.random() / 2) * (3 ** retries / 100), 0.2),
     types: { int8 },
     onnotice: () => {},
   };

@@ -1,7 +1,9 @@
 import { readMigrations } from '@vsdb/core/db/migrate';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as migrate } from '../packages/functions/src/migrate.ts';
+import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 
 beforeAll(() => {
   for (const [k, v] of Object.entries({
@@ -40,5 +42,25 @@ describe('migrate handler', () => {
   it('refuses a malformed event without touching the database', async () => {
     await expect(migrate({ command: 'sideways' })).rejects.toThrow(/Bad migrate event/);
     await expect(migrate({ command: 'down', steps: 0 })).rejects.toThrow(/Bad migrate event/);
+  });
+
+  it('waits for a database that is not reachable yet (a new stage: the proxy target comes up late)', async () => {
+    const db = await freshDatabase();
+    const target = new URL(db.url!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port));
+    await proxy.start();
+    await proxy.cut(); // nothing listens on proxy.port for now
+    vi.stubEnv('DATABASE_URL', `postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
+    try {
+      const started = Date.now();
+      setTimeout(() => proxy.start(), 1500);
+      const result = await migrate({ command: 'status' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(result.status.every((m) => m.state === 'applied')).toBe(true);
+    } finally {
+      vi.stubEnv('DATABASE_URL', '');
+      await proxy.cut();
+      await db.close();
+    }
   });
 });

@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@vsdb/core/config';
-import { openDatabase } from '@vsdb/core/db/client';
+import { openDatabase, type Sql } from '@vsdb/core/db/client';
 import { assertDimensions, migrateDown, migrateUp, migrationStatus } from '@vsdb/core/db/migrate';
-import { createLogger } from '@vsdb/core/logger';
+import { createLogger, type Logger } from '@vsdb/core/logger';
 import { z } from 'zod';
 import { lambdaConfig } from './lambda/container.ts';
 
@@ -28,6 +28,23 @@ function migrationsDir(config: Config): string | undefined {
   return existsSync(beside) ? beside : undefined;
 }
 
+/** How long the first connection may take: on a stage's first deploy the proxy's target comes up after the proxy. */
+const DATABASE_WAIT_MS = 5 * 60_000;
+
+async function reachable(sql: Sql, log: Logger, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`SELECT 1`;
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      log.warn('database not reachable yet; retrying', { attempt, error: (err as Error).message });
+      await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
+    }
+  }
+}
+
 export async function handler(event: unknown = {}): Promise<MigrateResult> {
   const parsed = MigrateEvent.safeParse(event ?? {});
   if (!parsed.success) throw new Error(`Bad migrate event: ${parsed.error.issues[0]!.message}`);
@@ -39,6 +56,7 @@ export async function handler(event: unknown = {}): Promise<MigrateResult> {
   // Its own short-lived client: the function runs rarely, and takes an advisory lock per migration.
   const db = await openDatabase(config);
   try {
+    await reachable(db.sql, log, DATABASE_WAIT_MS);
     const changed =
       command === 'up'
         ? await migrateUp(db.sql, opts)

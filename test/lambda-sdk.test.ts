@@ -7,7 +7,7 @@ import { disposeServices } from '../packages/functions/src/lambda/container.ts';
 import { handler as worker } from '../packages/functions/src/worker.ts';
 import { type FakeAws, fakeAwsEnv, startFakeAws } from './fake-aws.ts';
 import { httpEvent, lambdaContext, sqsEvent } from './lambda-events.ts';
-import { tempDir } from './server.ts';
+import { seededDataDir } from './seeded.ts';
 
 // The production topology on loopback: the official SDK speaks HTTP to a stand-in for API Gateway, which
 // turns each request into a payload 2.0 event for the api handler (bodies base64, as binary arrives);
@@ -37,7 +37,7 @@ beforeAll(async () => {
   aws = await startFakeAws();
   const env: Record<string, string> = {
     ...fakeAwsEnv,
-    DATA_DIR: tempDir(),
+    DATA_DIR: await seededDataDir(),
     EMBEDDING_DIMENSIONS: '64',
     LOG_LEVEL: 'silent',
     API_KEYS: 'sk-gateway',

@@ -6,7 +6,7 @@ import { handler as maintenance } from '../packages/functions/src/maintenance.ts
 import { handler as worker } from '../packages/functions/src/worker.ts';
 import { type FakeAws, fakeAwsEnv, startFakeAws } from './fake-aws.ts';
 import { httpEvent, lambdaContext, multipart, sqsEvent } from './lambda-events.ts';
-import { tempDir } from './server.ts';
+import { seededDataDir } from './seeded.ts';
 
 // The production shape outside AWS: the handlers in-process over the embedded database, S3 and SQS on loopback.
 let aws: FakeAws;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   aws = await startFakeAws();
   const env: Record<string, string> = {
     ...fakeAwsEnv,
-    DATA_DIR: tempDir(),
+    DATA_DIR: await seededDataDir(),
     EMBEDDING_DIMENSIONS: '64',
     LOG_LEVEL: 'silent',
     API_KEYS: KEY,

@@ -3,12 +3,12 @@ import OpenAI from 'openai';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { metrics } from '../metrics.ts';
 import { type AttemptFailure, classifyFailure, embeddingError } from './openai-errors.ts';
 import { type Batch, EMBEDDING_LIMITS, type PackLimits, packBatches } from './pack.ts';
 import type { EmbeddingProvider, EmbedOptions, EmbedResult } from './provider.ts';
 import { type BackoffPolicy, backoffDelay } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
-import { metrics } from '../metrics.ts';
 
 /** Knobs that are not (yet) configuration; tests shrink the backoff to stay fast. */
 export interface OpenAIProviderOptions {
@@ -91,6 +91,8 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     const stop = new AbortController();
     const onAbort = () => stop.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    const budgetMs = opts.deadlineMs ?? this.deadlineMs;
+    const deadline = Date.now() + budgetMs;
     const embeddings: number[][] = new Array(inputs.length);
     let tokens = 0;
     let requests = 0;
@@ -99,9 +101,9 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
       await Promise.allSettled(
         batches.map(async (batch) => {
           try {
-            const release = await this.slots.acquire(stop.signal);
+            const release = await this.acquire(stop.signal, deadline, budgetMs);
             try {
-              const result = await this.send(batch, request, stop.signal);
+              const result = await this.send(batch, request, stop.signal, deadline, budgetMs);
               result.vectors.forEach((v, i) => {
                 embeddings[batch.start + i] = v;
               });
@@ -124,9 +126,21 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
     return { embeddings, tokens, requests };
   }
 
+  /** A slot among EMBEDDING_CONCURRENCY, or embedding_error when none frees up before the deadline. */
+  private async acquire(signal: AbortSignal, deadline: number, budgetMs: number) {
+    const timeout = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    try {
+      return await this.slots.acquire(AbortSignal.any([signal, timeout]));
+    } catch (err) {
+      if (signal.aborted || !timeout.aborted) throw err;
+      throw embeddingError(
+        `The embedding provider is busy: no request slot came free within ${budgetMs / 1000} s. Try again later.`,
+      );
+    }
+  }
+
   /** One packed batch: attempts until success, a final error, retries spent or the deadline passed. */
-  private async send(batch: Batch, req: Request, signal: AbortSignal) {
-    const deadline = Date.now() + this.deadlineMs;
+  private async send(batch: Batch, req: Request, signal: AbortSignal, deadline: number, budgetMs: number) {
     for (let attempt = 1; ; attempt++) {
       const timeoutMs = Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()));
       let failure: AttemptFailure;
@@ -162,7 +176,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
           : backoffDelay(attempt - 1, this.backoff);
       if (Date.now() + delayMs >= deadline) {
         throw embeddingError(
-          `The embedding provider did not succeed within ${this.deadlineMs / 1000} s (${attempt} attempts; last: ${failure.reason}). Try again later.`,
+          `The embedding provider did not succeed within ${budgetMs / 1000} s (${attempt} attempts; last: ${failure.reason}). Try again later.`,
         );
       }
       metrics.inc('embedding_retries_total');

@@ -5,6 +5,8 @@ import { OpenAIEmbeddingProvider } from './openai.ts';
 
 export interface EmbedOptions {
   signal?: AbortSignal;
+  /** Budget for the whole call in ms (waiting for a slot, attempts, retries); past it: embedding_error (502). */
+  deadlineMs?: number;
   model?: string;
   dimensions?: number;
 }

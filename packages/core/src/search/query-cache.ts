@@ -1,4 +1,4 @@
-import type { EmbeddingProvider } from '../embedding/provider.ts';
+import type { EmbeddingProvider, EmbedOptions } from '../embedding/provider.ts';
 
 /** A small LRU of query embeddings, so a repeated query does not pay for the embedding call again. */
 export class QueryEmbeddingCache {
@@ -11,7 +11,7 @@ export class QueryEmbeddingCache {
     this.size = size;
   }
 
-  async embed(embedder: EmbeddingProvider, texts: string[]): Promise<number[][]> {
+  async embed(embedder: EmbeddingProvider, texts: string[], opts: EmbedOptions = {}): Promise<number[][]> {
     const keys = texts.map(
       (t) => `${embedder.kind}\u0000${embedder.model}\u0000${embedder.dimensions}\u0000${t}`,
     );
@@ -20,7 +20,10 @@ export class QueryEmbeddingCache {
     this.misses += missing.length;
     if (missing.length) {
       const byKey = new Map(keys.map((k, i) => [k, texts[i]!]));
-      const { embeddings } = await embedder.embed(missing.map((k) => byKey.get(k)!));
+      const { embeddings } = await embedder.embed(
+        missing.map((k) => byKey.get(k)!),
+        opts,
+      );
       for (const [i, k] of missing.entries()) this.remember(k, embeddings[i]!);
     }
     return keys.map((k) => {

@@ -131,7 +131,10 @@ export async function searchVectorStores(
   } else if (mode === 'keyword') {
     embeddings = queries.map(() => null);
   } else {
-    embeddings = await deps.cache.embed(embedder, queries);
+    // A bound of its own, far below ingestion's: a caller is waiting, and a 502 now beats a search in minutes.
+    embeddings = await deps.cache.embed(embedder, queries, {
+      deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
+    });
   }
 
   const started = performance.now();

@@ -1,5 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { TEMP_DIR } from './blobs/local.ts';
 import type { BlobStore } from './blobs/store.ts';
 import type { Sql } from './db/client.ts';
 import { getFileBatch } from './file-batches/service.ts';
@@ -232,7 +233,7 @@ async function blobChecks(sql: Sql, root: string, minAgeSeconds: number) {
   const cutoff = Date.now() - minAgeSeconds * 1000;
   for (const path of await walk(root)) {
     const info = await stat(path);
-    if (path.endsWith('.tmp')) {
+    if (path.endsWith('.tmp') || relative(root, path).split(sep)[0] === TEMP_DIR) {
       if (info.mtimeMs <= cutoff) leftovers.push(path);
       continue;
     }

@@ -2,6 +2,7 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '@vsdb/core/config';
 import { prepareDatabase } from '@vsdb/core/db/setup';
+import { purgeAllDeletedBlobs } from '@vsdb/core/files/service';
 import { releaseAllLeases } from '@vsdb/core/ingest/jobs';
 import { createLogger } from '@vsdb/core/logger';
 import { createApp } from './app.ts';
@@ -20,6 +21,12 @@ async function main(): Promise<void> {
     await db.close();
     throw err;
   });
+  if (db.kind === 'embedded') {
+    // Likewise no other process writes blobs here: clear what a killed one left half-done.
+    const purged = await purgeAllDeletedBlobs(db.sql, deps.blobs);
+    const swept = (await deps.blobs.sweepTemporary?.()) ?? 0;
+    if (purged || swept) log.info(`cleared ${purged} deleted blobs and ${swept} unfinished uploads`);
+  }
   deps.worker.start();
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {

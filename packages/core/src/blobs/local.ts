@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ApiError } from '../errors.ts';
 import type { BlobStore } from './store.ts';
+
+/** Where uploads are written before they are renamed into place (a blob key never starts with a dot). */
+export const TEMP_DIR = '.tmp';
 
 /** Blobs as files under DATA_DIR/files; written to a temporary name and renamed, so a crash leaves no half file. */
 export class LocalBlobStore implements BlobStore {
@@ -21,7 +25,9 @@ export class LocalBlobStore implements BlobStore {
   async put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array, opts: { maxBytes?: number } = {}) {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+    // Temporary files live in one folder, so what a killed process left is found without a walk.
+    const tmp = join(this.root, TEMP_DIR, `${process.pid}.${randomUUID()}.tmp`);
+    await mkdir(dirname(tmp), { recursive: true });
     const file = await open(tmp, 'w');
     let bytes = 0;
     try {
@@ -57,5 +63,13 @@ export class LocalBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+  }
+
+  /** Removes unfinished uploads; only for a process that holds DATA_DIR alone (no upload of another is under way). */
+  async sweepTemporary(): Promise<number> {
+    const dir = join(this.root, TEMP_DIR);
+    const left = await readdir(dir).catch(() => []);
+    await rm(dir, { recursive: true, force: true });
+    return left.length;
   }
 }

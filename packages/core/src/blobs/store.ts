@@ -13,6 +13,8 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array>;
   stream(key: string): ReadableStream<Uint8Array>;
   delete(key: string): Promise<void>;
+  /** Removes what killed uploads left half-written (local store; S3 aborts them by lifecycle rule). */
+  sweepTemporary?(): Promise<number>;
 }
 
 /** The blob store the config asks for. */

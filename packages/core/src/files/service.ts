@@ -176,3 +176,10 @@ export async function purgeBlob(sql: Sql, blobs: BlobStore, blobKey: string): Pr
     // left for maintenance
   }
 }
+
+/** Purges every deleted blob now: for a server that holds DATA_DIR alone, at start, after a crash. */
+export async function purgeAllDeletedBlobs(sql: Sql, blobs: BlobStore): Promise<number> {
+  const rows = await sql<{ blob_key: string }[]>`SELECT blob_key FROM deleted_blobs`;
+  for (const { blob_key } of rows) await purgeBlob(sql, blobs, blob_key);
+  return rows.length;
+}

@@ -61,9 +61,11 @@ export class IngestWorker implements JobQueue {
   async idle(): Promise<void> {
     for (;;) {
       while (this.active.size) await Promise.allSettled(this.active);
+      // A lease of ours may belong to a job whose claim has not been tracked yet: not idle.
       const [row] = await this.deps.sql`
         SELECT count(*)::int AS n FROM vector_store_files
-        WHERE status = 'in_progress' AND (lease_expires_at IS NULL OR lease_expires_at < now())`;
+        WHERE status = 'in_progress'
+          AND (lease_expires_at IS NULL OR lease_expires_at < now() OR lease_owner = ${this.owner})`;
       if (!row?.n && !this.active.size) return;
       this.wake();
       await new Promise((r) => setTimeout(r, 20));

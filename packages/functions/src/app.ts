@@ -136,5 +136,8 @@ function toApiError(cause: unknown): ApiError {
   }
   if (isConnectionError(cause))
     return new ApiError('database_unavailable', 'The database is unavailable; try again shortly.');
+  // 57014: DATABASE_STATEMENT_TIMEOUT_MS cancelled the statement; the database is overloaded, not our code wrong.
+  if ((cause as { code?: unknown } | null)?.code === '57014')
+    return new ApiError('database_unavailable', 'The database did not answer in time; try again shortly.');
   return new ApiError('server_error', 'The server had an error while processing your request.');
 }

@@ -109,12 +109,19 @@ describe('npm run build', () => {
     };
     const timing = await fresh(`
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const { handler } = await import('./api/index.mjs');
       const imported = performance.now();
       const events = ${JSON.stringify(events)};
       const health = await handler(events.health, {});
       const answered = performance.now();
-      const out = { import_ms: Math.round(imported - t0), first_event_ms: Math.round(answered - imported), health: health.statusCode };
+      const cpu = process.cpuUsage(cpu0);
+      const out = {
+        import_ms: Math.round(imported - t0),
+        first_event_ms: Math.round(answered - imported),
+        cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
+        health: health.statusCode,
+      };
       out.unauthorized = (await handler(events.unauthorized, {})).statusCode;
       const emb = await handler(events.embeddings, {});
       out.tokens = JSON.parse(emb.body).usage?.prompt_tokens;
@@ -128,7 +135,8 @@ describe('npm run build', () => {
       process.exit(0); // the pool's idle connections would keep the process up for 20 s
     `);
     console.log(
-      `api cold start: import ${timing.import_ms} ms, first /health event ${timing.first_event_ms} ms (this machine, loaded or not)`,
+      `api cold start: import ${timing.import_ms} ms, first /health event ${timing.first_event_ms} ms, ` +
+        `${timing.cpu_ms} ms of CPU (this machine, loaded or not)`,
     );
     expect(timing).toMatchObject({ health: 200, unauthorized: 401, tokens: 2, ingested: 'completed' });
     // zod's messages (English only in the bundle) still name what was wrong.
@@ -136,8 +144,9 @@ describe('npm run build', () => {
       param: 'name',
       message: expect.stringMatching(/expected string/),
     });
-    // The goal is 300 ms on an idle machine; a busy 2-core CI runner triples it, hence the loose bound
-    // (the size bound above is the exact guard).
-    expect(timing.import_ms + timing.first_event_ms).toBeLessThan(3000);
+    // The goal is 300 ms on an idle machine. Wall time on a shared runner swings with its load, so the
+    // bound is on the CPU the process spent (which other processes inflate far less), and loose; the
+    // size bound above is the exact guard.
+    expect(timing.cpu_ms).toBeLessThan(1500);
   });
 });

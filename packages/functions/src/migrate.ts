@@ -21,7 +21,7 @@ export interface MigrateResult {
   status: { version: number; name: string; state: string }[];
 }
 
-/** The SQL files: beside the bundle (the build copies them there), else MIGRATIONS_DIR, else the source tree. */
+/** The SQL files: MIGRATIONS_DIR if set, else beside the bundle (the build copies them there), else the source tree. */
 function migrationsDir(config: Config): string | undefined {
   if (config.MIGRATIONS_DIR) return config.MIGRATIONS_DIR;
   const beside = fileURLToPath(new URL('./migrations/', import.meta.url));

@@ -234,6 +234,17 @@ describe('bench report writer', () => {
     expect(again.split(BEGIN).length).toBe(2);
     expect(again.split(END).length).toBe(2);
     expect(again).toContain('| `ingest.chunks_per_s` | 99.5 |');
+
+    // A marker written by an older version of the writer is still found.
+    writeFileSync(
+      p.docs,
+      '# Benchmarks\n\n<!-- bench:begin (older words) -->\nstale\n<!-- bench:end -->\nkept\n',
+    );
+    writeReport(run(), p);
+    const migrated = readFileSync(p.docs, 'utf8');
+    expect(migrated).not.toContain('stale');
+    expect(migrated).toContain(BEGIN);
+    expect(migrated.trimEnd().endsWith('kept')).toBe(true);
   });
 
   it('accepts unmeasured Lambda figures only with a reason', () => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
     INGEST_CONCURRENCY: '2',
   };
   await restart();
-});
+}, 180_000);
 afterAll(async () => {
   await server?.stop('SIGKILL');
   await fake?.close();
@@ -73,7 +73,7 @@ function doctor() {
   });
 }
 
-describe('SIGKILL at the worst moments', () => {
+describe('SIGKILL at the worst moments', { timeout: 180_000 }, () => {
   let batchStore: string;
   const batchFiles: string[] = [];
 
@@ -174,6 +174,7 @@ describe('SIGKILL at the worst moments', () => {
   it('during an upload: the half-written upload leaves nothing behind', async () => {
     const { port } = new URL(server!.url);
     const socket = connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {}); // the server dies under it
     await new Promise((r) => socket.once('connect', r));
     socket.write(
       'POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer local\r\n' +

@@ -171,7 +171,7 @@ describe('the doctor', () => {
   });
 });
 
-describe('npm run doctor', () => {
+describe('npm run doctor', { timeout: 180_000 }, () => {
   it('checks a stopped server DATA_DIR, refuses while it runs, exits 1 on a problem and repairs', async () => {
     const dir = tempDir();
     const env = { DATA_DIR: dir };

@@ -55,8 +55,15 @@ interface Outcome {
   op: string;
   status: number;
   ms: number;
+  /** When it was sent and when it was answered (Date.now()). */
+  sent: number;
   at: number;
   body: string;
+}
+
+async function until(cond: () => boolean, ms: number) {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleep(50);
 }
 
 function form(name: string, text: string) {
@@ -66,7 +73,7 @@ function form(name: string, text: string) {
   );
 }
 
-describe('the database goes away mid-traffic', () => {
+describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
   it('answers 503 quickly while it is away, recovers by itself, and loses no acknowledged write', async () => {
     const auth = { authorization: `Bearer ${KEY}` };
     const json = { ...auth, 'content-type': 'application/json' };
@@ -89,9 +96,10 @@ describe('the database goes away mid-traffic', () => {
       onOk?: (body: unknown) => void,
     ) => {
       const started = performance.now();
+      const sent = Date.now();
       const res = await make();
       const body = await res.text();
-      outcomes.push({ op, status: res.status, ms: performance.now() - started, at: Date.now(), body });
+      outcomes.push({ op, status: res.status, ms: performance.now() - started, sent, at: Date.now(), body });
       if (res.ok && onOk) onOk(JSON.parse(body));
     };
     const client = async (c: number) => {
@@ -136,23 +144,26 @@ describe('the database goes away mid-traffic', () => {
     };
     const clients = Promise.all([0, 1, 2, 3].map(client));
 
-    await sleep(1500);
+    // Phases end on counts, not only on time: a loaded machine serves fewer requests per second.
+    await until(() => outcomes.length >= 20, 20_000);
     const cutAt = Date.now();
     await proxy.cut();
     await sleep(300);
     const health = await h.request('/health');
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'degraded', database: { status: 'error' } });
-    await sleep(1700);
+    await sleep(1200);
+    await until(() => outcomes.filter((o) => o.sent > cutAt + 100).length >= 8, 15_000);
     const restoredAt = Date.now();
     await proxy.start();
-    await sleep(2500);
+    await sleep(1000);
+    await until(() => outcomes.filter((o) => o.sent > restoredAt + 1000).length >= 16, 20_000);
     running = false;
     await clients;
 
     const before = outcomes.filter((o) => o.at < cutAt);
-    const down = outcomes.filter((o) => o.at > cutAt + 100 && o.at < restoredAt);
-    const after = outcomes.filter((o) => o.at > restoredAt + 1000);
+    const down = outcomes.filter((o) => o.sent > cutAt + 100 && o.at < restoredAt);
+    const after = outcomes.filter((o) => o.sent > restoredAt + 1000);
     expect(before.length).toBeGreaterThan(10);
     expect(before.every((o) => o.status < 300)).toBe(true);
     // While it is away: nothing but 503 in the envelope, each within a bound.
@@ -166,7 +177,7 @@ describe('the database goes away mid-traffic', () => {
           message: expect.stringContaining('request id'),
         },
       });
-      expect(o.ms, o.op).toBeLessThan(2500);
+      expect(o.ms, o.op).toBeLessThan(3000);
     }
     // Back by itself: every answer a second after the return is a success again.
     expect(after.length).toBeGreaterThan(10);

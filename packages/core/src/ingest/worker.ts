@@ -3,6 +3,8 @@ import { claimJobs } from './jobs.ts';
 import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
 import type { JobQueue, JobRef } from './queue.ts';
 
+const jobKey = (job: JobRef) => `${job.vectorStoreId}/${job.fileId}`;
+
 /**
  * The in-process worker pool of the local server: at most `concurrency` jobs at once, woken by enqueue and
  * polling now and then for expired leases. The database, not this object, knows which jobs exist.
@@ -13,6 +15,8 @@ export class IngestWorker implements JobQueue {
   private concurrency: number;
   private pollMs: number;
   private active = new Set<Promise<unknown>>();
+  /** The jobs this pool is running, so an inline request can wait for one the pool claimed first. */
+  private byJob = new Map<string, Promise<JobOutcome>>();
   private running = false;
   private stopping = new AbortController();
   private wakeUp: (() => void) | undefined;
@@ -35,7 +39,10 @@ export class IngestWorker implements JobQueue {
     this.wake();
   }
 
-  /** Runs one job now, in the caller's time (small inline uploads); a no-op if another worker holds it. */
+  /**
+   * Runs one job now, in the caller's time (small inline uploads). If this pool claimed it first, waits for
+   * that run instead; 'busy' only when another process holds it.
+   */
   async runNow(job: JobRef): Promise<JobOutcome | 'busy'> {
     const [claimed] = await claimJobs(
       this.deps.sql,
@@ -44,8 +51,14 @@ export class IngestWorker implements JobQueue {
       1,
       job,
     );
-    if (!claimed) return 'busy';
-    return this.track(runJob(this.deps, claimed, this.owner, this.stopping.signal));
+    if (claimed) return this.track(claimed, runJob(this.deps, claimed, this.owner, this.stopping.signal));
+    // The loop may have claimed it a moment ago and not registered it yet.
+    for (let i = 0; i < 5; i++) {
+      const running = this.byJob.get(jobKey(job));
+      if (running) return running;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return 'busy';
   }
 
   /** Stops claiming, hands running jobs back (their leases are released) and waits for them. */
@@ -77,10 +90,13 @@ export class IngestWorker implements JobQueue {
     this.wakeUp?.();
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  private track(job: JobRef, p: Promise<JobOutcome>): Promise<JobOutcome> {
+    const key = jobKey(job);
     this.active.add(p);
+    this.byJob.set(key, p);
     p.finally(() => {
       this.active.delete(p);
+      if (this.byJob.get(key) === p) this.byJob.delete(key);
       this.wake();
     }).catch(() => {});
     return p;
@@ -100,7 +116,7 @@ export class IngestWorker implements JobQueue {
             free,
           );
           claimed = jobs.length;
-          for (const job of jobs) this.track(runJob(this.deps, job, this.owner, this.stopping.signal));
+          for (const job of jobs) this.track(job, runJob(this.deps, job, this.owner, this.stopping.signal));
         } catch (err) {
           log.warn('could not claim ingest jobs', { error: (err as Error).message });
         }

@@ -46,12 +46,10 @@ export class QueueRunner implements JobRunner {
     try {
       await this.queue.enqueue(jobs);
     } catch (err) {
-      this.deps.logger
-        .child('queue')
-        .warn('could not queue ingest jobs; maintenance will re-queue them', {
-          jobs: jobs.length,
-          error: err,
-        });
+      this.deps.logger.child('queue').warn('could not queue ingest jobs; maintenance will re-queue them', {
+        jobs: jobs.length,
+        error: err,
+      });
     }
   }
 }

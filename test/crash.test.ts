@@ -1,7 +1,8 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.ts';
-import { startServer, tempDir } from './server.ts';
+import { seededDataDir } from './seeded.ts';
+import { startServer } from './server.ts';
 
 let fake: FakeOpenAI;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a server killed mid-ingestion', () => {
   it('completes the file after restart, once, with counts that agree; data survives restarts', async () => {
-    const dir = tempDir();
+    const dir = await seededDataDir();
     const env = {
       DATA_DIR: dir,
       EMBEDDING_PROVIDER: 'openai',
@@ -24,12 +25,17 @@ describe('a server killed mid-ingestion', () => {
       INLINE_MAX_BYTES: '0',
       EMBEDDING_CONCURRENCY: '1',
     };
-    const text = Array.from({ length: 120 }, (_, i) => `Section ${i}: the quick brown fox ${i} jumps.`).join('\n\n');
+    const text = Array.from({ length: 120 }, (_, i) => `Section ${i}: the quick brown fox ${i} jumps.`).join(
+      '\n\n',
+    );
     fake.configure({ latencyMs: 5000 });
     let server = await startServer(env);
     let client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'local', maxRetries: 0 });
     const store = await client.vectorStores.create({ name: 'crash' });
-    const file = await client.files.create({ file: await toFile(Buffer.from(text), 'sections.txt'), purpose: 'assistants' });
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(text), 'sections.txt'),
+      purpose: 'assistants',
+    });
     const attached = await client.vectorStores.files.create(store.id, { file_id: file.id });
     expect(attached.status).toBe('in_progress');
     const before = fake.stats.requests;
@@ -46,7 +52,8 @@ describe('a server killed mid-ingestion', () => {
     expect(s.file_counts).toEqual({ in_progress: 0, completed: 1, failed: 0, cancelled: 0, total: 1 });
     expect(s.usage_bytes).toBe(done.usage_bytes);
     const parts: string[] = [];
-    for await (const p of await client.vectorStores.files.content(file.id, { vector_store_id: store.id })) parts.push(p.text!);
+    for await (const p of await client.vectorStores.files.content(file.id, { vector_store_id: store.id }))
+      parts.push(p.text!);
     // Each section appears, in order, and the chunk list is not doubled by the retried job.
     const joined = parts.join('\n');
     for (let i = 0; i < 120; i += 17) expect(joined).toContain(`Section ${i}:`);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectStartFailure, startServer, tempDir } from './server.ts';
+import { seededDataDir } from './seeded.ts';
+import { expectStartFailure, startServer } from './server.ts';
 
 const run = (script: string, args: string[], env: Record<string, string>) =>
   spawnSync(process.execPath, [join(import.meta.dirname, '..', script), ...args], {
@@ -11,7 +12,7 @@ const run = (script: string, args: string[], env: Record<string, string>) =>
 
 describe('keys and open access', () => {
   it('creates, lists and revokes keys; the server then requires them', async () => {
-    const dir = tempDir();
+    const dir = await seededDataDir();
     const keys = (...args: string[]) => run('packages/core/src/auth/keys-cli.ts', args, { DATA_DIR: dir });
     const created = keys('create', '--project', 'acme', '--name', 'ci');
     expect(created.status).toBe(0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectStartFailure, startServer, tempDir } from './server.ts';
+import { seededDataDir } from './seeded.ts';
+import { expectStartFailure, startServer } from './server.ts';
 
 describe('npm start', () => {
   it('refuses a bad config with one line that names the variable', async () => {
@@ -10,7 +11,7 @@ describe('npm start', () => {
   });
 
   it('serves /health, refuses a second server on the same DATA_DIR and a changed dimension', async () => {
-    const dir = tempDir();
+    const dir = await seededDataDir();
     const server = await startServer({ DATA_DIR: dir });
     try {
       const res = await fetch(`${server.url}/health`);

@@ -36,6 +36,20 @@ export async function runJob(
   owner: string,
   stop?: AbortSignal,
 ): Promise<JobOutcome> {
+  const started = performance.now();
+  const outcome = await runStages(deps, job, owner, stop);
+  metrics.inc('ingest_jobs_total', { outcome });
+  if (outcome === 'completed')
+    metrics.observe('ingest_duration_seconds', {}, (performance.now() - started) / 1000);
+  return outcome;
+}
+
+async function runStages(
+  deps: IngestDeps,
+  job: ClaimedJob,
+  owner: string,
+  stop?: AbortSignal,
+): Promise<JobOutcome> {
   const { sql, config } = deps;
   const log = deps.logger.child('ingest');
   const started = performance.now();

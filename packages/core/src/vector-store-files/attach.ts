@@ -14,7 +14,7 @@ export async function attachAndIngest(
   vectorStoreId: string,
   files: AttachInput[],
 ): Promise<JobRef[]> {
-  const { sql, jobs, config } = ctx;
+  const { sql, config } = ctx;
   const refs = await sql.begin(async (tx) => {
     await assertVectorStore(tx, projectId, vectorStoreId, true);
     return attachFiles(tx, projectId, vectorStoreId, files, {

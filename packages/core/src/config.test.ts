@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopbackHost, loadConfig } from './config.ts';
+import { CliConfigSchema, ConfigError, ConfigSchema, isLoopbackHost, loadConfig } from './config.ts';
 import { normalizeDatabaseUrl } from './db/client.ts';
 
 describe('loadConfig', () => {
@@ -50,6 +52,20 @@ describe('loadConfig', () => {
   it('never echoes secrets in its message', () => {
     expect(() => loadConfig({ OPENAI_BASE_URL: 'sk-secret' })).toThrow(/OPENAI_BASE_URL/);
     expect(() => loadConfig({ OPENAI_BASE_URL: 'sk-secret' })).not.toThrow(/sk-secret/);
+  });
+});
+
+describe('.env.example', () => {
+  it('is a valid configuration that names only real variables', () => {
+    const env = parseEnv(readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8'));
+    expect(() => loadConfig(env)).not.toThrow();
+    const known = new Set([...Object.keys(ConfigSchema.shape), ...Object.keys(CliConfigSchema.shape)]);
+    const commented = [
+      ...readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8').matchAll(
+        /^# ?([A-Z][A-Z0-9_]+)=/gm,
+      ),
+    ].map((m) => m[1]!);
+    expect([...Object.keys(env), ...commented].filter((k) => !known.has(k))).toEqual([]);
   });
 });
 

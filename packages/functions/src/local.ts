@@ -5,8 +5,11 @@ import { prepareDatabase } from '@vsdb/core/db/setup';
 import { purgeAllDeletedBlobs } from '@vsdb/core/files/service';
 import { releaseAllLeases } from '@vsdb/core/ingest/jobs';
 import { createLogger } from '@vsdb/core/logger';
+import { runMaintenance } from '@vsdb/core/maintenance/run';
 import { createApp } from './app.ts';
 import { buildDeps } from './runtime.ts';
+
+const MAINTENANCE_EVERY_MS = 5 * 60_000;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -28,6 +31,14 @@ async function main(): Promise<void> {
     if (purged || swept) log.info(`cleared ${purged} deleted blobs and ${swept} unfinished uploads`);
   }
   deps.worker.start();
+  // What the maintenance cron does on AWS: expire files and uploads, purge deleted blobs, re-queue lost jobs.
+  const maintain = () =>
+    runMaintenance({ sql: db.sql, blobs: deps.blobs, queue: deps.jobs, logger }).catch((err: unknown) =>
+      log.warn('maintenance pass failed', { error: (err as Error).message }),
+    );
+  const maintenance = setInterval(maintain, MAINTENANCE_EVERY_MS);
+  maintenance.unref();
+  setTimeout(maintain, 10_000).unref();
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const ms = Math.round(performance.now() - started);
@@ -38,6 +49,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(maintenance);
     log.info(`${signal}: finishing in-flight requests`);
     // close() stops accepting and waits for open requests; the database closes after them.
     server.close(async () => {

@@ -1,6 +1,7 @@
 // The bundled Lambda api handler: its size, and a cold start (fresh process, import, one /health event).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { ROOT } from './corpus.ts';
 import { median, progress, round } from './stats.ts';
@@ -8,8 +9,10 @@ import { median, progress, round } from './stats.ts';
 export interface LambdaResult {
   /** Everything shipped for the api function (its dist/ directory without source maps). */
   api_bundle_bytes: number | null;
-  /** The entry file alone; the rest are chunks imported lazily (extraction libraries, AWS SDK). */
+  /** The entry file alone. */
   api_entry_bytes: number | null;
+  /** The entry and the chunks it imports statically: what a cold start loads (from esbuild's metafile). */
+  api_initial_bytes: number | null;
   api_cold_start_ms: number | null;
   /** The fastest of the runs: the least disturbed by other work on a shared machine. */
   api_cold_start_min_ms: number | null;
@@ -25,6 +28,7 @@ export interface LambdaResult {
 export const LAMBDA_UNMEASURED: Omit<LambdaResult, 'note'> = {
   api_bundle_bytes: null,
   api_entry_bytes: null,
+  api_initial_bytes: null,
   api_cold_start_ms: null,
   api_cold_start_min_ms: null,
   node_boot_ms: null,
@@ -97,45 +101,88 @@ process.exit(0);
 `;
 
 /**
+ * Builds the handlers into a private directory (others may be rebuilding dist/ meanwhile) when there is
+ * a `npm run build`, else takes dist/ as found.
+ */
+function locateBundle():
+  | { bundle: string; outdir: string; how: string; temporary: boolean }
+  | { note: string } {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
+  if (!scripts.build) {
+    const bundle = findApiBundle();
+    return bundle
+      ? { bundle, outdir: join(ROOT, 'dist'), how: 'dist/ as found (no `npm run build`)', temporary: false }
+      : { note: 'not measured: there is no `npm run build` yet, so no api bundle under dist/' };
+  }
+  const outdir = mkdtempSync(join(tmpdir(), 'vsdb-bench-build-'));
+  progress(`lambda: npm run build -- ${outdir}`);
+  const build = spawnSync('npm', ['run', 'build', '--', outdir], { cwd: ROOT, encoding: 'utf8' });
+  const bundle = build.status === 0 ? findApiBundle(outdir) : null;
+  if (!bundle) {
+    rmSync(outdir, { recursive: true, force: true });
+    const why = (build.stderr || build.stdout).trim().split('\n').slice(-3).join(' ');
+    return {
+      note: `not measured: npm run build ${build.status === 0 ? 'left no api bundle' : `failed: ${why}`}`,
+    };
+  }
+  return { bundle, outdir, how: 'built by this run', temporary: true };
+}
+
+/** Bytes of the entry and its static imports, from the build's esbuild metafile (meta/api.json) if there is one. */
+export function initialBytes(bundle: string, outdir: string): number | null {
+  const metaPath = join(outdir, 'meta', 'api.json');
+  if (!existsSync(metaPath)) return null;
+  const outputs: Record<
+    string,
+    { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }
+  > = JSON.parse(readFileSync(metaPath, 'utf8')).outputs;
+  const entry = Object.keys(outputs).find((k) => join(ROOT, k) === bundle);
+  if (!entry) return null;
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file) || !outputs[file]) return;
+    seen.add(file);
+    for (const imp of outputs[file].imports)
+      if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+  };
+  visit(entry);
+  return [...seen].reduce((n, f) => n + outputs[f]!.bytes, 0);
+}
+
+/**
  * Cold start = the fresh process's clock (from its own start) when /health has answered: node's
  * start-up, the import, the app and its database connection. The median of `runs` processes.
  */
 export async function benchLambda(opts: {
   runs: number;
   env: Record<string, string>;
-  bundle?: string | null;
+  /** A bundle to measure instead of building one (tests). */
+  bundle?: string;
 }): Promise<LambdaResult> {
-  let bundle = opts.bundle === undefined ? findApiBundle() : opts.bundle;
-  let built = ' (dist/ as found: there is no `npm run build` to refresh it)';
-  if (opts.bundle === undefined) {
-    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
-    if (!scripts.build && !bundle) {
-      return {
-        ...LAMBDA_UNMEASURED,
-        note: 'not measured: there is no `npm run build` yet, so no api bundle under dist/',
-      };
-    }
-    if (scripts.build) {
-      // Always rebuild, so the figures describe this tree and not an older dist/.
-      progress('lambda: npm run build');
-      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-      if (build.status !== 0) {
-        return {
-          ...LAMBDA_UNMEASURED,
-          note: `not measured: npm run build failed: ${(build.stderr || build.stdout).trim().split('\n').slice(-3).join(' ')}`,
-        };
-      }
-      built = ', built by this run';
-      bundle = findApiBundle();
-    }
+  const found = opts.bundle
+    ? { bundle: opts.bundle, outdir: dirname(dirname(opts.bundle)), how: 'given', temporary: false }
+    : locateBundle();
+  if ('note' in found) return { ...LAMBDA_UNMEASURED, note: found.note };
+  try {
+    return await measure(found.bundle, found.outdir, found.how, opts);
+  } finally {
+    if (found.temporary) rmSync(found.outdir, { recursive: true, force: true });
   }
-  if (!bundle) {
-    return {
-      ...LAMBDA_UNMEASURED,
-      note: 'not measured: `npm run build` left no api bundle under dist/',
-    };
-  }
-  const bytes = bundleBytes(bundle);
+}
+
+async function measure(
+  bundle: string,
+  outdir: string,
+  how: string,
+  opts: { runs: number; env: Record<string, string> },
+): Promise<LambdaResult> {
+  const name = relative(outdir, bundle);
+  const sizes = {
+    api_bundle_bytes: bundleBytes(bundle),
+    api_entry_bytes: statSync(bundle).size,
+    api_initial_bytes: initialBytes(bundle, outdir),
+    bundle: name,
+  };
   const samples: { boot: number; imported: number; answered: number }[] = [];
   for (let i = 0; i < opts.runs; i++) {
     // Not spawnSync: the embedded database the child connects to is served by this process's event loop.
@@ -154,24 +201,20 @@ export async function benchLambda(opts: {
       const why = child.stdout.trim() || child.stderr.trim().split('\n').slice(0, 6).join(' ');
       return {
         ...LAMBDA_UNMEASURED,
-        api_bundle_bytes: bytes,
-        api_entry_bytes: statSync(bundle).size,
-        bundle: relative(ROOT, bundle),
+        ...sizes,
         note: `cold start not measured: the bundle did not answer /health with 200 (${why.slice(0, 400)})`,
       };
     }
     samples.push(parsed);
   }
   const result: LambdaResult = {
-    api_bundle_bytes: bytes,
+    ...sizes,
     api_cold_start_ms: round(median(samples.map((s) => s.answered)), 1),
     api_cold_start_min_ms: round(Math.min(...samples.map((s) => s.answered)), 1),
     node_boot_ms: round(median(samples.map((s) => s.boot)), 1),
     api_import_ms: round(median(samples.map((s) => s.imported - s.boot)), 1),
     runs: samples.length,
-    bundle: relative(ROOT, bundle),
-    note: `median of ${samples.length} fresh node processes answering GET /health${built}`,
-    api_entry_bytes: statSync(bundle).size,
+    note: `median of ${samples.length} fresh node processes answering GET /health, ${how}`,
   };
   progress(`lambda: ${JSON.stringify(result)}`);
   return result;

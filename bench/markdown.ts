@@ -225,8 +225,9 @@ export function renderMarkdown(r: BenchResult, chartsFromDocs: string): string {
     '',
     r.lambda.api_bundle_bytes === null
       ? `Not measured: ${r.lambda.note}.`
-      : `The api function ships ${num(r.lambda.api_bundle_bytes)} bytes (its dist/ directory, no source maps); its entry ` +
-          `\`${r.lambda.bundle}\` is ${num(r.lambda.api_entry_bytes)} bytes and the rest are chunks imported only when needed. ` +
+      : `The api function ships ${num(r.lambda.api_bundle_bytes)} bytes (its directory under dist/, no source maps). ` +
+          `A cold start loads ${num(r.lambda.api_initial_bytes)} bytes of it: the entry \`${r.lambda.bundle}\` ` +
+          `(${num(r.lambda.api_entry_bytes)} bytes) and its static imports; the rest is imported on first use. ` +
           (r.lambda.api_cold_start_ms === null
             ? `Cold start: ${r.lambda.note}.`
             : `Cold start ${num(r.lambda.api_cold_start_ms)} ms (median; fastest ${num(r.lambda.api_cold_start_min_ms)} ms): node's own start ${num(r.lambda.node_boot_ms)} ms, the import ` +

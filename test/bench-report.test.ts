@@ -134,6 +134,7 @@ const run = (
     lambda: {
       api_bundle_bytes: 1_500_000,
       api_entry_bytes: 789_235,
+      api_initial_bytes: 790_100,
       api_cold_start_ms: 548.7,
       api_cold_start_min_ms: 401.2,
       node_boot_ms: 113.1,
@@ -253,6 +254,7 @@ describe('bench report writer', () => {
       api_cold_start_ms: null,
       api_cold_start_min_ms: null,
       api_entry_bytes: null,
+      api_initial_bytes: null,
     };
     const withNote = run({ lambda: { ...unmeasured, note: 'not measured: no build' } });
     expect(missingFields(withNote)).toEqual([]);

@@ -28,6 +28,8 @@ function missedBecause(g: Goal, r: BenchResult): string {
       );
     case 'requests':
       return `each file is embedded on its own (${num(i.files)} files: ${num(i.embedding_requests)} requests), while ${num(i.embedding_requests_min)} requests could carry all ${num(i.chunks)} chunks; one large file needs ${num(i.single_file.embedding_requests)} for a minimum of ${num(i.single_file.embedding_requests_min)}`;
+    case 'bundle':
+      return `a cold start loads ${num(r.lambda.api_initial_bytes)} bytes of it; the rest is imported on first use`;
     case 'cold_start':
       return `node itself starts in ${num(r.lambda.node_boot_ms)} ms and importing the bundle takes ${num(r.lambda.api_import_ms)} ms`;
     case 'recall':

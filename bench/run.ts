@@ -1,7 +1,7 @@
-// `npm run bench [-- --quick] [--only=chunking,ingest,search,lambda] [--report-only]`: every figure of issue 8.
+// `npm run bench [-- --quick] [--only=chunking,ingest,search,lambda] [--report-only] [--out=DIR]`: every figure of issue 8.
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { testConfig } from '@vsdb/core/config';
 import { benchChunking } from './chunking.ts';
 import { loadTextCorpus, ROOT } from './corpus.ts';
@@ -41,7 +41,7 @@ const MODES = {
 /** text-embedding-3-small at 256 dimensions (OpenAI's `dimensions`): real, and affordable in WASM Postgres. */
 const DIMS = 256;
 
-export const PATHS = {
+const DEFAULT_PATHS = {
   json: join(ROOT, 'bench/results/latest.json'),
   charts: join(ROOT, 'bench/results'),
   docs: join(ROOT, 'docs/BENCHMARKS.md'),
@@ -49,6 +49,11 @@ export const PATHS = {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  // --out=DIR writes latest.json, the charts and BENCHMARKS.md there instead (a trial run, CI artifacts).
+  const out = args.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  const PATHS = out
+    ? { json: resolve(out, 'latest.json'), charts: resolve(out), docs: resolve(out, 'BENCHMARKS.md') }
+    : DEFAULT_PATHS;
   if (args.includes('--report-only')) {
     // Re-renders the docs and charts from the last results (after editing report.ts): measures nothing.
     const last = JSON.parse(readFileSync(PATHS.json, 'utf8')) as BenchResult;

@@ -25,6 +25,14 @@ export const EXACT: ScanPlan = { scan: 'exact', efSearch: 0, maxScanTuples: 0 };
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /**
+ * Recent counts by stores and filter. A stale count can only pick the slower of two correct scans (an
+ * index walk that comes back short falls back to an exact scan), so a few seconds of reuse is safe,
+ * and it saves the counting query on every repeated search shape.
+ */
+const COUNT_TTL_MS = 10_000;
+const counts = new Map<string, { rows: number; matches: number; at: number }>();
+
+/**
  * Chooses between an exact scan and an iterative HNSW scan. The HNSW index spans every store, so
  * what matters is how many chunks pass scope and filter (the candidates) against the whole table:
  * few candidates are cheaper to rank exactly and an index scan would have to walk far to find
@@ -39,15 +47,25 @@ export async function planScan(
     exactThreshold: number;
     tableRows: number;
     efSearch: number;
+    /** Names the stores and filter, to reuse a recent count (omit to always count). */
+    cacheKey?: string;
   },
 ): Promise<ScanPlan> {
-  const { storeIds, filter, need, exactThreshold } = opts;
+  const { storeIds, filter, need, exactThreshold, cacheKey } = opts;
   const cap = Math.max(COUNT_SAMPLE_ROWS, exactThreshold);
-  const [counted] = await tx<{ rows: number; matches: number }[]>`
-    SELECT count(*) AS rows, count(*) FILTER (WHERE ${filter ?? tx`true`}) AS matches
-    FROM (SELECT attributes FROM chunks WHERE vector_store_id = ANY(${storeIds}::text[]) LIMIT ${cap + 1}) c`;
-  const rows = counted?.rows ?? 0;
-  const matches = counted?.matches ?? 0;
+  const now = Date.now();
+  let counted = cacheKey === undefined ? undefined : counts.get(`${cap}:${cacheKey}`);
+  if (!counted || now - counted.at > COUNT_TTL_MS) {
+    const [row] = await tx<{ rows: number; matches: number }[]>`
+      SELECT count(*) AS rows, count(*) FILTER (WHERE ${filter ?? tx`true`}) AS matches
+      FROM (SELECT attributes FROM chunks WHERE vector_store_id = ANY(${storeIds}::text[]) LIMIT ${cap + 1}) c`;
+    counted = { rows: row?.rows ?? 0, matches: row?.matches ?? 0, at: now };
+    if (cacheKey !== undefined) {
+      if (counts.size >= 1000) counts.clear();
+      counts.set(`${cap}:${cacheKey}`, counted);
+    }
+  }
+  const { rows, matches } = counted;
   const complete = rows <= cap;
   if (rows <= exactThreshold || (complete && matches <= exactThreshold)) {
     return EXACT;

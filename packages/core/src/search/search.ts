@@ -123,6 +123,7 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
         exactThreshold,
         tableRows: scope.table_rows,
         efSearch: params.efSearch,
+        cacheKey: JSON.stringify([scope.ids, params.filter ?? null]),
       });
       await applyScan(tx, plan);
       const rankText = mode === 'hybrid' ? text : null;

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ApiError } from '../errors.ts';
+import { limitBytes } from './limit.ts';
 import type { BlobStore } from './store.ts';
 
 /** Where uploads are written before they are renamed into place (a blob key never starts with a dot). */
@@ -31,15 +31,8 @@ export class LocalBlobStore implements BlobStore {
     const file = await open(tmp, 'w');
     let bytes = 0;
     try {
-      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+      for await (const chunk of limitBytes(body, opts.maxBytes)) {
         bytes += chunk.byteLength;
-        if (opts.maxBytes !== undefined && bytes > opts.maxBytes) {
-          throw new ApiError(
-            'payload_too_large',
-            `File is larger than the limit of ${opts.maxBytes} bytes.`,
-            'file',
-          );
-        }
         await file.write(chunk);
       }
       await file.sync();

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ApiError } from '../errors.ts';
+import { limitBytes } from './limit.ts';
 import type { BlobStore } from './store.ts';
 
 /** S3 parts must be at least 5 MiB (but the last); 8 MiB keeps memory small and the part count low. */
@@ -75,15 +75,8 @@ export class S3BlobStore implements BlobStore {
       if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
     };
     try {
-      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+      for await (const chunk of limitBytes(body, opts.maxBytes)) {
         bytes += chunk.byteLength;
-        if (opts.maxBytes !== undefined && bytes > opts.maxBytes) {
-          throw new ApiError(
-            'payload_too_large',
-            `File is larger than the limit of ${opts.maxBytes} bytes.`,
-            'file',
-          );
-        }
         pending.push(chunk);
         pendingBytes += chunk.byteLength;
         if (pendingBytes >= this.partBytes) await flush();

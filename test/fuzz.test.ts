@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runDoctor } from '@vsdb/core/doctor';
@@ -434,6 +435,11 @@ describe('fuzzing every route', () => {
   });
 
   it('leaves the data consistent', async () => {
+    // A cut-off upload's temporary file goes once the server sees the socket close: give it that moment.
+    const tmp = join(app.config.DATA_DIR, 'files', '.tmp');
+    for (let i = 0; i < 100 && existsSync(tmp) && readdirSync(tmp).length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const report = await runDoctor({
       sql: app.db.sql,
       blobRoot: join(app.config.DATA_DIR, 'files'),

@@ -31,7 +31,8 @@ function tokenize(sql: string): Token[] {
       let j = i + 1;
       for (;;) {
         j = sql.indexOf(c, j);
-        if (j === -1) throw invalid(c === "'" ? 'Unterminated string in SQL.' : 'Unterminated identifier in SQL.');
+        if (j === -1)
+          throw invalid(c === "'" ? 'Unterminated string in SQL.' : 'Unterminated identifier in SQL.');
         if (sql[j + 1] === c) j += 2;
         else break;
       }
@@ -111,11 +112,18 @@ function operandStart(tokens: Token[], end: number): number {
     let j = i - 1;
     while (j >= 0 && !significant(tokens[j]!)) j--;
     const before = tokens[j];
-    if (before && ((before.kind === 'word' && !KEYWORDS.has(before.text.toLowerCase())) || before.kind === 'quoted'))
+    if (
+      before &&
+      ((before.kind === 'word' && !KEYWORDS.has(before.text.toLowerCase())) || before.kind === 'quoted')
+    )
       start = j; // a function call
   }
   // A qualified name: a.b.c
-  while (start >= 2 && tokens[start - 1]!.text === '.' && ['word', 'quoted'].includes(tokens[start - 2]!.kind))
+  while (
+    start >= 2 &&
+    tokens[start - 1]!.text === '.' &&
+    ['word', 'quoted'].includes(tokens[start - 2]!.kind)
+  )
     start -= 2;
   return start;
 }

@@ -90,9 +90,9 @@ describe('structured query engine', () => {
   it('refuses ATTACH, extensions and file access', async () => {
     expect(await refused("ATTACH DATABASE '/tmp/x.db' AS x")).toMatch(/SELECT/);
     expect(await refused("SELECT load_extension('/tmp/evil.so')")).toMatch(/not authorized/);
-    expect(await refused("SELECT * FROM csv_rows WHERE sqlite_compileoption_used('ENABLE_LOAD_EXTENSION')")).toMatch(
-      /not authorized/,
-    );
+    expect(
+      await refused("SELECT * FROM csv_rows WHERE sqlite_compileoption_used('ENABLE_LOAD_EXTENSION')"),
+    ).toMatch(/not authorized/);
     // readfile/writefile/edit belong to the sqlite3 shell, not the library: they do not exist here.
     expect(await refused("SELECT readfile('/etc/passwd')")).toMatch(/no such function/);
     expect(await refused("SELECT writefile('/tmp/x', 'y')")).toMatch(/no such function/);

@@ -2,7 +2,7 @@ import { baseEnvironment, bundle } from './bundles.ts';
 import { database } from './database.ts';
 import { migrateOnDeploy } from './migrations.ts';
 import { vpc } from './network.ts';
-import { ingestQueue } from './queue.ts';
+import { ingestQueue, WORKER_TIMEOUT_MINUTES } from './queue.ts';
 import { apiKeys, openaiApiKey, openaiBaseUrl } from './secrets.ts';
 import { production, settings } from './stage.ts';
 import { files } from './storage.ts';
@@ -27,19 +27,35 @@ export const apiFunction = new sst.aws.Function(
     vpc,
     link: [database, files, ingestQueue, openaiApiKey, openaiBaseUrl, apiKeys],
     // Rate-limit counts must be shared by every container (RATE_LIMIT_PER_MINUTE is 0, off, unless set here).
-    environment: { ...baseEnvironment, ...embedding, DATABASE_POOL_MAX: '2', RATE_LIMIT_STORE: 'postgres' },
+    environment: {
+      ...baseEnvironment,
+      ...embedding,
+      DATABASE_POOL_MAX: '2',
+      RATE_LIMIT_STORE: 'postgres',
+      // The browser origins allowed to call the API (the app answers preflights; API Gateway's CORS is off).
+      CORS_ORIGINS: process.env.CORS_ORIGINS ?? '',
+    },
     logging: { retention: production ? '3 months' : '1 week', format: 'json' },
   },
   { dependsOn: [migrateOnDeploy] },
 );
 
-/** Ingests the jobs SQS names, INGEST_CONCURRENCY at a time; its timeout stays under the queue's visibility timeout. */
+/**
+ * At most this many worker containers at once (the event source mapping's maximum concurrency), each
+ * running INGEST_CONCURRENCY jobs: bounds the database connections and OpenAI requests ingestion opens.
+ * Not reserved concurrency: that does not stop the mapping from polling, so throttled batches would come
+ * back after the visibility timeout as receives and dead-letter jobs that never ran (and reserving fails
+ * the deploy on an account at the default quota).
+ */
+export const WORKER_MAX_CONCURRENCY = production ? 20 : 5;
+
+/** Ingests the jobs SQS names, INGEST_CONCURRENCY at a time; the queue's visibility timeout is 6x its timeout. */
 export const workerFunction = new sst.aws.Function(
   'Worker',
   {
     ...bundle('worker'),
     description: 'Ingestion: extract, chunk, embed and store the files SQS names',
-    timeout: '5 minutes',
+    timeout: `${WORKER_TIMEOUT_MINUTES} minutes`,
     memory: '2048 MB',
     vpc,
     link: [database, files, openaiApiKey, openaiBaseUrl],
@@ -62,14 +78,13 @@ export const workerFunction = new sst.aws.Function(
       INGEST_LEASE_SECONDS: '60',
     },
     logging: { retention: production ? '3 months' : '1 week', format: 'json' },
-    // Bounds the connections (and OpenAI requests) ingestion can open at once.
-    concurrency: { reserved: production ? 20 : 5 },
   },
   { dependsOn: [migrateOnDeploy] },
 );
 
 ingestQueue.subscribe(workerFunction.arn, {
   batch: { size: 5, window: '2 seconds', partialResponses: true },
+  transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: WORKER_MAX_CONCURRENCY } } },
 });
 
 /** The cron: expire files, uploads and expired stores' jobs, re-queue stale jobs, purge deleted blobs. */
@@ -92,4 +107,4 @@ export const maintenanceFunction = new sst.aws.Function(
   { dependsOn: [migrateOnDeploy] },
 );
 
-new sst.aws.Cron('MaintenanceSchedule', { function: maintenanceFunction.arn, schedule: 'rate(5 minutes)' });
+new sst.aws.CronV2('MaintenanceSchedule', { function: maintenanceFunction.arn, schedule: 'rate(5 minutes)' });

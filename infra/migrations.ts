@@ -54,7 +54,7 @@ export const migrateOnDeploy = new aws.lambda.Invocation(
 );
 
 /** And daily: a no-op unless a deploy's invocation was skipped or failed half way. */
-new sst.aws.Cron('MigrateSchedule', {
+new sst.aws.CronV2('MigrateSchedule', {
   function: migrator.arn,
   schedule: 'rate(1 day)',
   event: { command: 'up' },

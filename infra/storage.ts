@@ -7,9 +7,10 @@ export const files = new sst.aws.Bucket('Files', {
   enforceHttps: true,
   lifecycle: [{ id: 'stale-upload-parts', prefix: 'uploads/', expiresIn: '2 days' }],
   transform: {
+    // SST's lifecycle arguments have no abort rule: add it to the rules SST builds.
     lifecycle: (args) => {
-      args.rules = $resolve([args.rules]).apply(([rules]) => [
-        ...(rules as unknown[]),
+      args.rules = $output(args.rules).apply((rules) => [
+        ...(rules ?? []),
         {
           id: 'abort-incomplete-multipart',
           status: 'Enabled',

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: recording stand-ins take and hand back whatever infra passes.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,11 @@ import { buildHandlers, HANDLERS } from '../scripts/build.ts';
 import { tempDir } from './server.ts';
 
 // sst.config.ts and infra/ evaluated as SST would, against stand-ins for SST's globals that record every
-// component, its arguments and options, and the calls made on it (subscribe, route).
+// component, its arguments and options, and the calls made on it (subscribe, route). Their types are
+// checked against SST's real platform by `npm run check:infra`, not here: the imports below are dynamic
+// so this project's tsc (which has no SST globals) does not follow them.
+const CONFIG = '../sst.config.ts';
+const MIGRATIONS = '../infra/migrations.ts';
 
 interface Rec {
   type: string;
@@ -79,6 +83,7 @@ function install(stage: string): Rec[] {
     out(String.raw({ raw: s }, ...v.map(String)));
   g.$jsonStringify = (v: unknown) => out(JSON.stringify(v));
   g.$resolve = (vals: unknown[]) => out(vals.map((v) => (v instanceof Out ? v.value : v)));
+  g.$output = (v: unknown) => out(v);
   const Secret = component('sst:Secret');
   g.sst = {
     Secret: class extends Secret {
@@ -87,7 +92,7 @@ function install(stage: string): Rec[] {
       }
     },
     aws: Object.fromEntries(
-      ['Vpc', 'Postgres', 'Bucket', 'Queue', 'Function', 'ApiGatewayV2', 'Cron'].map((t) => [
+      ['Vpc', 'Postgres', 'Bucket', 'Queue', 'Function', 'ApiGatewayV2', 'CronV2'].map((t) => [
         t,
         component(`sst:aws:${t}`),
       ]),
@@ -104,7 +109,7 @@ function install(stage: string): Rec[] {
 async function evaluate(stage: string) {
   vi.resetModules();
   const recs = install(stage);
-  const config = (await import('../sst.config.ts')).default;
+  const config = (await import(CONFIG)).default;
   const app = config.app({ stage });
   const outputs = await config.run();
   const all = (type: string) => recs.filter((r) => r.type === type);
@@ -195,7 +200,6 @@ describe('sst.config.ts and infra/', () => {
     expect(String(sub!.args[0])).toBe('{Worker.arn}');
     expect(sub!.args[1].batch).toMatchObject({ partialResponses: true });
     const worker = dev.one('sst:aws:Function', 'Worker');
-    expect(seconds(queue.args.visibilityTimeout)).toBeGreaterThan(seconds(worker.args.timeout));
     expect(worker.args.permissions).toEqual([
       expect.objectContaining({
         actions: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
@@ -204,16 +208,82 @@ describe('sst.config.ts and infra/', () => {
     ]);
   });
 
-  it('routes API Gateway to the api function', () => {
-    const api = dev.one('sst:aws:ApiGatewayV2', 'HttpApi');
-    expect(api.calls.map((c) => [c.method, c.args[0], String(c.args[1])])).toEqual([
-      ['route', '$default', '{Api.arn}'],
+  it("bounds the worker by the event source mapping's maximum concurrency, not reserved concurrency, with a visibility timeout of 6x its timeout", () => {
+    for (const [e, bound] of [
+      [dev, 5],
+      [prod, 20],
+    ] as const) {
+      const worker = e.one('sst:aws:Function', 'Worker');
+      // Reserved concurrency throttles the function, not the mapping's pollers: batches come back as receives.
+      expect(worker.args.concurrency).toBeUndefined();
+      const queue = e.one('sst:aws:Queue', 'IngestQueue');
+      expect(seconds(queue.args.visibilityTimeout)).toBeGreaterThanOrEqual(6 * seconds(worker.args.timeout));
+      const mapping = queue.calls[0]!.args[1].transform.eventSourceMapping;
+      // Lambda accepts 2 to 1000; each container holds DATABASE_POOL_MAX connections.
+      expect(mapping).toEqual({ scalingConfig: { maximumConcurrency: bound } });
+      expect(bound * Number(worker.args.environment.DATABASE_POOL_MAX)).toBeLessThanOrEqual(100);
+    }
+    for (const fn of [...dev.all('sst:aws:Function'), ...prod.all('sst:aws:Function')])
+      expect(fn.args.concurrency?.reserved).toBeUndefined();
+  });
+
+  it("turns API Gateway's CORS off so the app's CORS_ORIGINS allow-list answers preflights", async () => {
+    expect(dev.one('sst:aws:ApiGatewayV2', 'HttpApi').args.cors).toBe(false);
+    expect(dev.one('sst:aws:Function', 'Api').args.environment.CORS_ORIGINS).toBe('');
+    vi.stubEnv('CORS_ORIGINS', 'https://app.example.com');
+    try {
+      const e = await evaluate('dev');
+      expect(e.one('sst:aws:Function', 'Api').args.environment.CORS_ORIGINS).toBe('https://app.example.com');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('closes the NAT instance to the internet and opens SSH (the tunnel) only to SSH_ALLOW_CIDR', async () => {
+    // What SST 4.17 itself writes: everything from anywhere on the NAT instance, SSH from anywhere on the bastion.
+    const sstNat = () => ({
+      ingress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }],
+      egress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }],
+    });
+    const sstBastion = () => ({
+      ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['0.0.0.0/0'] }],
+      egress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }],
+    });
+    const groups = (e: typeof dev) => {
+      const { transform } = e.one('sst:aws:Vpc', 'Vpc').args;
+      const nat: any = sstNat();
+      const bastion: any = sstBastion();
+      transform.natSecurityGroup(nat, {}, 'VpcNatInstanceSecurityGroup');
+      transform.bastionSecurityGroup(bastion, {}, 'VpcBastionSecurityGroup');
+      return { nat, bastion };
+    };
+    const closed = groups(dev);
+    expect(closed.nat.ingress).toEqual([
+      { protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['10.0.0.0/16'] },
     ]);
-    expect(String(dev.outputs?.api)).toBe('{HttpApi.url}');
+    expect(closed.nat.egress).toEqual(sstNat().egress);
+    expect(closed.bastion.ingress).toEqual([]);
+    expect(dev.one('sst:aws:Vpc', 'Vpc').args).toMatchObject({ nat: 'ec2', bastion: true });
+    expect(prod.one('sst:aws:Vpc', 'Vpc').args).toMatchObject({ nat: 'managed', bastion: true });
+
+    vi.stubEnv('SSH_ALLOW_CIDR', '203.0.113.7/32');
+    try {
+      const open = groups(await evaluate('dev'));
+      const ssh = { protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['203.0.113.7/32'] };
+      expect(open.nat.ingress).toEqual([closed.nat.ingress[0], ssh]);
+      expect(open.bastion.ingress).toEqual([ssh]);
+      for (const bad of ['0.0.0.0/0', 'anywhere', '10.0.0.300/32']) {
+        vi.stubEnv('SSH_ALLOW_CIDR', bad);
+        await expect(evaluate('dev')).rejects.toThrow(/SSH_ALLOW_CIDR/);
+      }
+    } finally {
+      vi.unstubAllEnvs();
+      await evaluate('dev'); // leaves the module registry as the other tests found it
+    }
   });
 
   it('runs migrations on deploy when they change (before the api and worker), daily, and maintenance every 5 minutes', async () => {
-    const { migrationsHash } = await import('../infra/migrations.ts');
+    const { migrationsHash } = await import(MIGRATIONS);
     const invoke = dev.one('aws:lambda:Invocation', 'MigrateOnDeploy');
     expect(String(invoke.args.functionName)).toBe('{Migrator.name}');
     expect(JSON.parse(invoke.args.input)).toEqual({ command: 'up' });
@@ -229,7 +299,7 @@ describe('sst.config.ts and infra/', () => {
     writeFileSync(join(copy, '9999_next.up.sql'), 'SELECT 1;');
     expect(migrationsHash(copy)).not.toBe(migrationsHash());
 
-    const crons = Object.fromEntries(dev.all('sst:aws:Cron').map((c) => [c.name, c.args]));
+    const crons = Object.fromEntries(dev.all('sst:aws:CronV2').map((c) => [c.name, c.args]));
     expect(String(crons.MigrateSchedule?.function)).toBe('{Migrator.arn}');
     expect(crons.MigrateSchedule?.event).toEqual({ command: 'up' });
     expect(String(crons.MaintenanceSchedule?.function)).toBe('{Maintenance.arn}');
@@ -298,5 +368,29 @@ describe('sst.config.ts and infra/', () => {
       { id: 'stale-upload-parts' },
       expect.objectContaining({ abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }),
     ]);
+  });
+});
+
+describe('the files every deploy writes', () => {
+  it('leaves the sst-env.d.ts files SST writes beside each package.json out of npm run check', async () => {
+    // As SST 4.17 writes them (pkg/types/typescript): double quotes, no semicolons, lint ignored but not format.
+    const header =
+      '/* This file is auto-generated by SST. Do not edit. */\n/* biome-ignore-all lint: auto-generated */\n';
+    const files = ['sst-env.d.ts', 'packages/core/sst-env.d.ts', 'packages/functions/sst-env.d.ts'];
+    const run = promisify(execFile);
+    try {
+      writeFileSync(
+        files[0]!,
+        `${header}declare module "sst" {\n  export interface Resource {\n    "Files": {\n      "name": string\n      "type": "sst.aws.Bucket"\n    }\n  }\n}\nimport "sst"\nexport {}\n`,
+      );
+      for (const f of files.slice(1))
+        writeFileSync(f, `${header}/// <reference path="../../sst-env.d.ts" />\n\nimport "sst"\nexport {}\n`);
+      const biome = await run('node_modules/.bin/biome', ['check', '--no-errors-on-unmatched', ...files]);
+      expect(biome.stderr + biome.stdout).toMatch(/Checked 0 files/);
+      const { stdout } = await run('node_modules/.bin/tsc', ['-p', 'tsconfig.json', '--showConfig']);
+      expect((JSON.parse(stdout).files as string[]).filter((f) => f.endsWith('sst-env.d.ts'))).toEqual([]);
+    } finally {
+      for (const f of files) rmSync(f, { force: true });
+    }
   });
 });

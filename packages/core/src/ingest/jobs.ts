@@ -101,6 +101,7 @@ export async function completeJob(
   owner: string,
   chunks: ChunkRow[],
   usage: { bytes: number; tokens: number },
+  alsoWrite?: (tx: Tx) => Promise<void>,
 ): Promise<boolean> {
   return sql.begin(async (tx) => {
     const [row] = await tx<{ attributes: Attributes }[]>`
@@ -121,6 +122,7 @@ export async function completeJob(
       }));
       await tx`INSERT INTO chunks ${tx(rows)}`;
     }
+    await alsoWrite?.(tx);
     return true;
   });
 }

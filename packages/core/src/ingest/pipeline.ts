@@ -5,6 +5,7 @@ import type { Sql } from '../db/client.ts';
 import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
 import { chunkText } from './chunk.ts';
 import { extractText } from './extract.ts';
@@ -99,7 +100,10 @@ async function runStages(
       embedding: toSql(embedded.embeddings[i]!) as string,
     }));
     const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
-    const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens });
+    // The parsed text (and a CSV's rows) are kept in the same transaction as the chunks.
+    const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens }, (tx) =>
+      saveDerived(tx, job.fileId, job.filename, extracted),
+    );
     if (!done) throw new LeaseLost();
     log.info('file completed', {
       ...fields,

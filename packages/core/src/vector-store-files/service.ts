@@ -3,6 +3,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { ChunkingStrategySchema, resolveChunking } from '../ingest/chunk.ts';
 import type { JobRef } from '../ingest/queue.ts';
+import { contentItems, contentPage, readFileText } from '../maia/file-content.ts';
 import { paginate } from '../pagination.ts';
 import {
   type Attributes,
@@ -211,12 +212,16 @@ export async function detachVectorStoreFile(
   return { id: fileId, object: 'vector_store.file.deleted' as const, deleted: true as const };
 }
 
-/** The chunk texts of a file in order, as OpenAI's file content page. */
+/**
+ * The file's parsed text (pages in order, no chunk overlap) as OpenAI's file content page, from
+ * item `from` on. Files ingested before the text was kept fall back to their chunks in order.
+ */
 export async function vectorStoreFileContent(
   sql: Sql,
   projectId: string,
   vectorStoreId: string,
   fileId: string,
+  from = 0,
 ) {
   const file = await getVectorStoreFile(sql, projectId, vectorStoreId, fileId);
   if (file.status !== 'completed') {
@@ -226,12 +231,12 @@ export async function vectorStoreFileContent(
       'file_id',
     );
   }
+  const kept = await readFileText(sql, fileId);
+  if (kept) return contentPage(contentItems(kept.text, kept.pages), from);
   const chunks = await sql<{ content: string }[]>`
     SELECT content FROM chunks WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} ORDER BY chunk_index`;
-  return {
-    object: 'vector_store.file_content.page' as const,
-    data: chunks.map((c) => ({ type: 'text' as const, text: c.content })),
-    has_more: false,
-    next_page: null,
-  };
+  return contentPage(
+    chunks.map((c) => c.content),
+    from,
+  );
 }

@@ -2,6 +2,7 @@ import { ApiError } from '@vsdb/core/errors';
 import { deleteFile, insertFile, storeBlob } from '@vsdb/core/files/service';
 import { ChunkingStrategySchema } from '@vsdb/core/ingest/chunk';
 import { isSupportedFile } from '@vsdb/core/ingest/extract';
+import { parsePageToken } from '@vsdb/core/maia/file-content';
 import { AttributesSchema } from '@vsdb/core/schemas';
 import { attachAndIngest } from '@vsdb/core/vector-store-files/attach';
 import {
@@ -147,5 +148,6 @@ export const vectorStoreFileRoutes = new Hono<AppEnv>()
   .get('/:vector_store_id/files/:file_id/content', async (c) => {
     const { db } = c.get('deps');
     const { vector_store_id, file_id } = c.req.param();
-    return c.json(await vectorStoreFileContent(db.sql, c.get('projectId'), vector_store_id, file_id));
+    const from = parsePageToken(c.req.query('page'));
+    return c.json(await vectorStoreFileContent(db.sql, c.get('projectId'), vector_store_id, file_id, from));
   });

@@ -1,0 +1,57 @@
+import type { Sql } from '../db/client.ts';
+import { ApiError } from '../errors.ts';
+import type { PageStart } from '../ingest/chunk.ts';
+
+/** Longest text item of a content page; longer pages are split. */
+export const CONTENT_ITEM_CHARS = 50_000;
+/** Characters of text one content page carries at most before `has_more`. */
+export const CONTENT_PAGE_CHARS = 200_000;
+
+/** The parsed text cut into items: one per page (split when longer than CONTENT_ITEM_CHARS). */
+export function contentItems(text: string, pages: readonly PageStart[] | null): string[] {
+  const starts = pages?.length ? pages.map((p) => p.start) : [0];
+  const items: string[] = [];
+  starts.forEach((start, i) => {
+    const end = starts[i + 1] ?? text.length;
+    for (let at = start; at < end; at += CONTENT_ITEM_CHARS)
+      items.push(text.slice(at, Math.min(end, at + CONTENT_ITEM_CHARS)));
+  });
+  return items.filter((t, i) => t.length > 0 || (i === 0 && items.length === 1));
+}
+
+/** One page of items from `from`, as OpenAI's `vector_store.file_content.page`. */
+export function contentPage(items: readonly string[], from: number) {
+  const data: { type: 'text'; text: string }[] = [];
+  let chars = 0;
+  let i = from;
+  while (i < items.length && (data.length === 0 || chars + items[i]!.length <= CONTENT_PAGE_CHARS)) {
+    chars += items[i]!.length;
+    data.push({ type: 'text', text: items[i]! });
+    i++;
+  }
+  const hasMore = i < items.length;
+  return {
+    object: 'vector_store.file_content.page' as const,
+    data,
+    has_more: hasMore,
+    next_page: hasMore ? `page_${i}` : null,
+  };
+}
+
+/** Parses a `next_page` token back into an item index. */
+export function parsePageToken(token: string | undefined): number {
+  if (token === undefined) return 0;
+  const m = /^page_(\d{1,9})$/.exec(token);
+  if (!m) throw new ApiError('invalid_request', `Invalid page token '${token}'.`, 'page');
+  return Number(m[1]);
+}
+
+/** The parsed text of a completed file and where its pages start, or null if none is kept. */
+export async function readFileText(
+  sql: Sql,
+  fileId: string,
+): Promise<{ text: string; pages: PageStart[] | null } | null> {
+  const [row] = await sql<{ text: string; pages: PageStart[] | null }[]>`
+    SELECT text, pages FROM file_texts WHERE file_id = ${fileId}`;
+  return row ?? null;
+}

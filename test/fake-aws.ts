@@ -13,6 +13,8 @@ export interface FakeAws {
   /** Multipart uploads begun and not yet completed or aborted. */
   openUploads: Map<string, Map<number, Buffer>>;
   messages: { id: string; body: string }[];
+  /** GETs that came with a presigned URL's query signature, and what they were answered. */
+  presignedGets: { key: string; status: number }[];
   /** Make the next n SQS entries fail (SQS's partial batch failure). */
   failNextEntries(n: number): void;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startFakeAws(): Promise<FakeAws> {
   const objects = new Map<string, Buffer>();
   const openUploads = new Map<string, Map<number, Buffer>>();
   const messages: { id: string; body: string }[] = [];
+  const presignedGets: { key: string; status: number }[] = [];
   let failing = 0;
 
   const s3 = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -86,6 +89,37 @@ export async function startFakeAws(): Promise<FakeAws> {
     if (req.method === 'PUT') {
       objects.set(key, body);
       return res.writeHead(200, { etag: etag() }).end();
+    }
+    if (req.method === 'GET' && q.has('X-Amz-Signature')) {
+      // A presigned URL, as S3 checks it: one way of signing only, within its expiry; response-* set headers.
+      const signedAt = Date.parse(
+        (q.get('X-Amz-Date') ?? '').replace(
+          /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
+          '$1-$2-$3T$4:$5:$6Z',
+        ),
+      );
+      const expires = Number(q.get('X-Amz-Expires'));
+      const found = objects.get(key);
+      const status = req.headers.authorization
+        ? 400
+        : !(expires > 0 && expires <= 604_800) || !(Date.now() <= signedAt + expires * 1000)
+          ? 403
+          : !q.get('X-Amz-Credential') || !q.get('X-Amz-SignedHeaders')
+            ? 403
+            : found
+              ? 200
+              : 404;
+      presignedGets.push({ key, status });
+      if (status !== 200 || !found) return xml(status, `<Error><Code>Refused${status}</Code></Error>`);
+      return res
+        .writeHead(200, {
+          'content-length': found.length,
+          'content-type': q.get('response-content-type') ?? 'application/octet-stream',
+          ...(q.get('response-content-disposition')
+            ? { 'content-disposition': q.get('response-content-disposition')! }
+            : {}),
+        })
+        .end(found);
     }
     if (req.method === 'GET') {
       const found = objects.get(key);
@@ -144,6 +178,7 @@ export async function startFakeAws(): Promise<FakeAws> {
     objects,
     openUploads,
     messages,
+    presignedGets,
     failNextEntries: (n) => {
       failing = n;
     },

@@ -20,6 +20,8 @@ let client: OpenAI;
 let delivering = true;
 let pump: Promise<void>;
 let delivered = 0;
+/** What the api function answered through the gateway (Lambda caps a response at 6 MB). */
+const responses: { path: string; status: number; bytes: number }[] = [];
 
 async function deliver() {
   while (delivering) {
@@ -62,6 +64,7 @@ beforeAll(async () => {
       ...(parts.length ? { body: Buffer.concat(parts) } : {}),
     });
     const out = await api(event, lambdaContext(30_000));
+    responses.push({ path: url.pathname, status: out.statusCode, bytes: out.body?.length ?? 0 });
     res.writeHead(out.statusCode, out.headers as Record<string, string>);
     res.end(out.body === undefined ? '' : Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8'));
   });
@@ -122,6 +125,19 @@ describe('the official SDK through API Gateway events, S3 and SQS', () => {
     expect(page.data[0]?.filename).toBe('zebra.txt');
     const content = Buffer.from(await (await client.files.content(done.file!.id)).arrayBuffer());
     expect(content.equals(body)).toBe(true);
+  });
+
+  it('downloads file content of any size from S3 by a redirect the SDK follows (not through Lambda)', async () => {
+    // Over Lambda's 6 MB response cap, which a body through the function could never pass (4.4 MB after base64).
+    const big = Buffer.alloc(7 * 1024 * 1024, 'vector store bytes ');
+    const file = await client.files.create({ file: await toFile(big, 'big.bin'), purpose: 'assistants' });
+    aws.presignedGets.length = 0;
+    responses.length = 0;
+    const res = await client.files.content(file.id);
+    expect(res.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''big.bin");
+    expect(Buffer.from(await res.arrayBuffer()).equals(big)).toBe(true);
+    expect(responses).toEqual([{ path: `/v1/files/${file.id}/content`, status: 307, bytes: 0 }]);
+    expect(aws.presignedGets).toEqual([{ key: `files/proj_default/${file.id}`, status: 200 }]);
   });
 
   it('answers errors in the OpenAI envelope through the gateway', async () => {

@@ -140,13 +140,23 @@ describe('api handler (API Gateway HTTP API v2 events)', () => {
       file: { bytes: data.length, filename: 'parts.txt' },
     });
     expect(aws.objects.get(`files/proj_default/${done.json.file.id}`)?.equals(data)).toBe(true);
-    // Downloading streams it back from S3; the adapter base64-encodes the binary response.
+    // Downloading redirects to a short-lived presigned S3 URL (Lambda's response cap never applies).
     const content = await api(
       httpEvent('GET', `/v1/files/${done.json.file.id}/content`, { headers: auth }),
       lambdaContext(),
     );
-    expect(content.statusCode).toBe(200);
-    expect(Buffer.from(content.body, content.isBase64Encoded ? 'base64' : 'utf8').equals(data)).toBe(true);
+    expect(content.statusCode).toBe(307);
+    const location = new URL(String(content.headers?.location));
+    expect(location.origin).toBe(aws.url);
+    expect(location.pathname).toBe(`/files/proj_default/${done.json.file.id}`);
+    expect(Number(location.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(300);
+    const fetched = await fetch(location);
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''parts.txt");
+    expect(fetched.headers.get('content-type')).toBe('text/plain');
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(data)).toBe(true);
+    // Not a bearer of its own: the same URL with the API key added is refused, as S3 refuses two signatures.
+    expect((await fetch(location, { headers: auth })).status).toBe(400);
     expect([...aws.objects.keys()].filter((k) => k.includes('/uploads/'))).toEqual([]);
   });
 });

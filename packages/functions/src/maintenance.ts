@@ -1,8 +1,11 @@
 // Lambda cron: expire files, uploads and stores' pending jobs, re-queue stale ingest jobs, purge deleted blobs.
 import { type MaintenanceReport, runMaintenance } from '@vsdb/core/maintenance/run';
 import { services } from './lambda/container.ts';
+import { withMetrics } from './lambda/metrics.ts';
 
-export async function handler(): Promise<MaintenanceReport> {
-  const { db, blobs, queue, logger } = await services();
-  return runMaintenance({ sql: db.sql, blobs, queue, logger });
+export function handler(): Promise<MaintenanceReport> {
+  return withMetrics(async () => {
+    const { db, blobs, queue, logger } = await services();
+    return runMaintenance({ sql: db.sql, blobs, queue, logger });
+  });
 }

@@ -4,6 +4,7 @@ import { runNamedJob } from '@vsdb/core/ingest/runner';
 import { parseJobMessage } from '@vsdb/core/ingest/sqs-queue';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { services } from './lambda/container.ts';
+import { withMetrics } from './lambda/metrics.ts';
 
 /** Time kept back before the function's timeout to hand unfinished jobs back (their messages are redelivered). */
 const HAND_BACK_MS = 15_000;
@@ -13,7 +14,11 @@ const HAND_BACK_MS = 15_000;
  * dead-letter) each message that could not be parsed, whose job hit an unexpected error, or that was handed
  * back because time ran out. The other messages of the batch are deleted.
  */
-export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+export function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  return withMetrics(() => runBatch(event, context));
+}
+
+async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   const { config, logger, ingest } = await services();
   const log = logger.child('worker');
   const owner = `worker-${context?.awsRequestId ?? randomUUID()}`;

@@ -5,6 +5,8 @@ import type { BlobStore } from './store.ts';
 /** S3 parts must be at least 5 MiB (but the last); 8 MiB keeps memory small and the part count low. */
 export const S3_PART_BYTES = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
+/** How long a download URL stays valid: long enough to start the download, short enough not to be shared. */
+export const PRESIGN_SECONDS = 300;
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 
@@ -133,6 +135,18 @@ export class S3BlobStore implements BlobStore {
         await reader?.cancel(reason);
       },
     });
+  }
+
+  async presignGet(key: string, opts: { contentType: string; contentDisposition: string }): Promise<string> {
+    const { s3, client } = await this.load();
+    const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+    const command = new s3.GetObjectCommand({
+      Bucket: this.opts.bucket,
+      Key: key,
+      ResponseContentType: opts.contentType,
+      ResponseContentDisposition: opts.contentDisposition,
+    });
+    return getSignedUrl(client, command, { expiresIn: PRESIGN_SECONDS });
   }
 
   async delete(key: string): Promise<void> {

@@ -13,6 +13,11 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array>;
   stream(key: string): ReadableStream<Uint8Array>;
   delete(key: string): Promise<void>;
+  /**
+   * A short-lived URL that serves the blob itself (S3), with the given download name and type: downloads of
+   * any size go there instead of through the API (Lambda's response cap). Absent: stream().
+   */
+  presignGet?(key: string, opts: { contentType: string; contentDisposition: string }): Promise<string>;
   /** Removes what killed uploads left half-written (local store; S3 aborts them by lifecycle rule). */
   sweepTemporary?(): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { deadlineSignal } from './deadline.ts';
 import { claimJobs, releaseJob } from './jobs.ts';
 import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
 import type { JobQueue, JobRef, JobRunner } from './queue.ts';
@@ -23,7 +24,8 @@ export async function runNamedJob(
 
 /**
  * The job runner of a process that cannot keep a worker running (a Lambda container): small sets of jobs
- * run in the caller's time, the rest go to the queue. A queue that fails is only logged: the jobs are in
+ * run in the caller's time, the rest go to the queue. A job run in the caller's time stops at the request's
+ * deadline (withDeadline) and goes to the queue: the caller sees it in_progress and the worker finishes it. A queue that fails is only logged: the jobs are in
  * the database, and maintenance re-queues jobs nobody has claimed.
  */
 export class QueueRunner implements JobRunner {
@@ -37,9 +39,14 @@ export class QueueRunner implements JobRunner {
   }
 
   async runNow(job: JobRef): Promise<JobOutcome | 'busy'> {
-    const outcome = await runNamedJob(this.deps, job, this.owner);
-    if (outcome === 'retry') await this.enqueue([job]);
-    return outcome;
+    const deadline = deadlineSignal();
+    try {
+      const outcome = await runNamedJob(this.deps, job, this.owner, deadline?.signal);
+      if (outcome === 'retry' || (outcome === 'lost' && deadline?.signal.aborted)) await this.enqueue([job]);
+      return outcome;
+    } finally {
+      deadline?.dispose();
+    }
   }
 
   async enqueue(jobs: JobRef[]): Promise<void> {

@@ -136,6 +136,16 @@ function dirBytes(dir: string): number {
     .reduce((n, d) => n + statSync(join(d.parentPath, d.name)).size, 0);
 }
 
+/** The console's committed build and Swagger UI's files, read by the api function from beside its bundle. */
+function copyBrowserAssets(dir: string) {
+  cpSync(join(ROOT, 'packages/console/dist'), join(dir, 'console'), { recursive: true });
+  const swagger = join(ROOT, 'node_modules/swagger-ui-dist');
+  mkdirSync(join(dir, 'swagger-ui'), { recursive: true });
+  for (const f of ['swagger-ui-bundle.js', 'swagger-ui.css', 'package.json']) {
+    cpSync(join(swagger, f), join(dir, 'swagger-ui', f));
+  }
+}
+
 /** Bundles every handler into `outdir` (dist/ by default) and returns their sizes. */
 export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<BundleReport[]> {
   const reports: BundleReport[] = [];
@@ -171,6 +181,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
     if (leaked.length) throw new Error(`${name}: the embedded database leaked into the bundle: ${leaked[0]}`);
     await buildTokenizer(dir);
     if (name === 'migrate') cpSync(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true });
+    if (name === 'api') copyBrowserAssets(dir);
     mkdirSync(join(outdir, 'meta'), { recursive: true });
     writeFileSync(join(outdir, 'meta', `${name}.json`), JSON.stringify(result.metafile));
     const entryOut = relative(ROOT, join(dir, 'index.mjs'));

@@ -71,6 +71,44 @@ describe('npm run build', () => {
     expect(api.initialBytes).toBeLessThan(1.25 * MB);
   });
 
+  it('serves /console, /docs and their assets from the copies beside the api bundle', async () => {
+    const root = join(import.meta.dirname, '..');
+    const js = /src="([^"]+)"/.exec(
+      readFileSync(join(root, 'packages/console/dist/index.html'), 'utf8'),
+    )![1]!;
+    const { version } = JSON.parse(
+      readFileSync(join(root, 'node_modules/swagger-ui-dist/package.json'), 'utf8'),
+    );
+    const gz = { headers: { 'accept-encoding': 'gzip' } };
+    const events = [
+      httpEvent('GET', '/console', gz),
+      httpEvent('GET', js),
+      httpEvent('GET', '/docs'),
+      httpEvent('GET', `/docs/assets/swagger-ui-${version}/swagger-ui-bundle.js`, gz),
+    ];
+    const result = await fresh(`
+      const { gunzipSync } = await import('node:zlib');
+      const { handler } = await import('./api/index.mjs');
+      const out = [];
+      for (const e of ${JSON.stringify(events)}) {
+        const r = await handler(e, {});
+        let body = Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+        if (r.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+        out.push({ status: r.statusCode, type: r.headers['content-type'], cache: r.headers['cache-control'], bytes: body.length, app: body.includes('id="app"') });
+      }
+      console.log(JSON.stringify(out));
+      process.exit(0);
+    `);
+    const immutable = 'public, max-age=31536000, immutable';
+    expect(result).toMatchObject([
+      { status: 200, type: 'text/html; charset=utf-8', cache: 'no-cache', app: true },
+      { status: 200, type: 'text/javascript; charset=utf-8', cache: immutable },
+      { status: 200, type: 'text/html; charset=utf-8', cache: 'no-cache' },
+      { status: 200, type: 'text/javascript; charset=utf-8', cache: immutable },
+    ]);
+    expect(result[3].bytes).toBeGreaterThan(500_000);
+  });
+
   it('carries the migrations beside the migrate bundle and runs them from there', async () => {
     expect(readdirSync(join(out, 'migrate', 'migrations')).sort()).toEqual(
       readdirSync(join(import.meta.dirname, '..', 'migrations')).sort(),

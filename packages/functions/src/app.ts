@@ -15,6 +15,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { auth } from './middleware/auth.ts';
 import { observe } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { chunkRoutes } from './routes/chunks.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { embeddingRoutes } from './routes/embeddings.ts';
 import { fileBatchRoutes } from './routes/file-batches.ts';
@@ -70,6 +72,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.route('/', healthRoutes);
   app.route('/', docsRoutes);
+  app.route('/', consoleRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));
   app.use('/v1/*', async (c, next) => {
@@ -83,6 +86,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/vector_stores', vectorStoreFileRoutes);
   app.route('/v1/vector_stores', fileBatchRoutes);
   app.route('/v1/vector_stores', vectorStoreSearchRoutes);
+  app.route('/v1/vector_stores', chunkRoutes);
   app.route('/v1/search', multiStoreSearchRoutes);
   app.route('/v1/files', fileRoutes);
   app.route('/v1/embeddings', embeddingRoutes);

@@ -67,6 +67,30 @@ export const OPERATIONS: Operation[] = [
     public: true,
   },
   {
+    method: 'get',
+    path: '/console',
+    summary: 'Web console (a browser page)',
+    tag: 'Health',
+    response: 'text',
+    public: true,
+  },
+  {
+    method: 'get',
+    path: '/console/',
+    summary: 'Redirects to /console',
+    tag: 'Health',
+    response: 'text',
+    public: true,
+  },
+  {
+    method: 'get',
+    path: '/docs/assets/{dir}/{name}',
+    summary: "The reference page's assets",
+    tag: 'Health',
+    response: 'text',
+    public: true,
+  },
+  {
     method: 'post',
     path: '/v1/vector_stores',
     summary: 'Create a vector store',
@@ -165,6 +189,13 @@ export const OPERATIONS: Operation[] = [
     summary: 'Chunk texts of a file',
     tag: 'Vector store files',
     response: R.FileContentPage,
+  },
+  {
+    method: 'get',
+    path: `${vs}/files/{file_id}/chunks`,
+    summary: 'Chunks of a file with index, page and tokens, and its parsed text (extension)',
+    tag: 'Vector store files',
+    response: R.FileChunks,
   },
   {
     method: 'post',
@@ -349,16 +380,3 @@ export function openApiDocument(extra: Operation[] = []): Record<string, unknown
 }
 
 /** The reference page: Scalar's standalone viewer, loaded from its CDN, reading /openapi.json. */
-export const DOCS_HTML = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>vectordb API reference</title>
-  </head>
-  <body>
-    <script id="api-reference" data-url="/openapi.json"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-  </body>
-</html>
-`;

@@ -92,6 +92,27 @@ export const FileContentPage = z.object({
   next_page: z.string().nullable(),
 });
 
+export const FileChunks = z
+  .object({
+    object: z.literal('vector_store.file.chunks'),
+    file_id: z.string(),
+    text: z
+      .string()
+      .describe('the parsed text, rebuilt from the chunks (gaps between chunks become one space or newline)'),
+    data: z.array(
+      z.object({
+        object: z.literal('vector_store.file.chunk'),
+        chunk_index: z.number().int(),
+        page: z.number().int().nullable(),
+        tokens: z.number().int(),
+        char_start: z.number().int(),
+        char_end: z.number().int(),
+        text: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'VectorStoreFileChunks' });
+
 export const SearchResultsPage = z
   .object({
     object: z.literal('vector_store.search_results.page'),

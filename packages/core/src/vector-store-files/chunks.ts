@@ -1,0 +1,57 @@
+import type { Sql } from '../db/client.ts';
+import { ApiError } from '../errors.ts';
+import { getVectorStoreFile } from './service.ts';
+
+interface ChunkRow {
+  chunk_index: number;
+  page: number | null;
+  tokens: number;
+  char_start: number;
+  char_end: number;
+  content: string;
+}
+
+/**
+ * A completed file's chunks with their position, page and token count, and the parsed text they were
+ * cut from (each chunk is text[char_start, char_end); the whitespace between chunks is not stored, so a
+ * gap is rebuilt as one newline or space).
+ */
+export async function vectorStoreFileChunks(
+  sql: Sql,
+  projectId: string,
+  vectorStoreId: string,
+  fileId: string,
+) {
+  const file = await getVectorStoreFile(sql, projectId, vectorStoreId, fileId);
+  if (file.status !== 'completed') {
+    throw new ApiError(
+      'invalid_request',
+      `File ${fileId} is ${file.status}; its chunks are available once completed.`,
+      'file_id',
+    );
+  }
+  const rows = await sql<ChunkRow[]>`
+    SELECT chunk_index, page, tokens, char_start, char_end, content FROM chunks
+    WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} ORDER BY chunk_index`;
+  let text = '';
+  let end = 0;
+  for (const r of rows) {
+    if (r.char_start > end) text += r.char_start - end > 1 ? '\n' : ' ';
+    if (r.char_end > end) text += r.content.slice(Math.max(0, end - r.char_start));
+    end = Math.max(end, r.char_end);
+  }
+  return {
+    object: 'vector_store.file.chunks' as const,
+    file_id: fileId,
+    text,
+    data: rows.map((r) => ({
+      object: 'vector_store.file.chunk' as const,
+      chunk_index: r.chunk_index,
+      page: r.page,
+      tokens: r.tokens,
+      char_start: r.char_start,
+      char_end: r.char_end,
+      text: r.content,
+    })),
+  };
+}

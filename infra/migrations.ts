@@ -25,7 +25,7 @@ export function migrationsHash(dir = 'migrations'): string {
 export const migrator = new sst.aws.Function('Migrator', {
   ...bundle('migrate'),
   description: 'Schema migrations: run on deploy when migrations change, daily, and by hand',
-  timeout: '15 minutes',
+  timeout: '15 minutes', // Lambda's maximum: the wait for the database plus the migrations
   memory: '512 MB',
   vpc,
   link: [database],
@@ -50,7 +50,9 @@ export const migrateOnDeploy = new aws.lambda.Invocation(
     input: JSON.stringify({ command: 'up' }),
     triggers: { migrations: migrationsHash(), dimensions: settings.embeddingDimensions },
   },
-  { dependsOn: [database] },
+  // The invocation is synchronous: give it the migrator's whole timeout (it waits up to 12 minutes for a
+  // proxy target that registers late, packages/functions/src/lambda/wait.ts) and a minute more.
+  { dependsOn: [database], customTimeouts: { create: '16m', update: '16m' } },
 );
 
 /** And daily: a no-op unless a deploy's invocation was skipped or failed half way. */

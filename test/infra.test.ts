@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { LINKS } from '../packages/functions/src/lambda/links.ts';
+import { DATABASE_WAIT_MS, MIGRATE_RESERVE_MS } from '../packages/functions/src/lambda/wait.ts';
 import { buildHandlers, HANDLERS } from '../scripts/build.ts';
 import { tempDir } from './server.ts';
 
@@ -289,6 +290,13 @@ describe('sst.config.ts and infra/', () => {
     expect(JSON.parse(invoke.args.input)).toEqual({ command: 'up' });
     expect(invoke.args.triggers.migrations).toBe(migrationsHash());
     expect(invoke.opts?.dependsOn.map(nameOf)).toEqual(['Database']);
+    // The wait for a late proxy target and the migrations fit the function's timeout, and it the invoke's.
+    const migrator = dev.one('sst:aws:Function', 'Migrator');
+    expect(seconds(migrator.args.timeout) * 1000).toBeGreaterThanOrEqual(
+      DATABASE_WAIT_MS + MIGRATE_RESERVE_MS,
+    );
+    for (const t of [invoke.opts?.customTimeouts.create, invoke.opts?.customTimeouts.update])
+      expect(Number.parseInt(t, 10) * 60).toBeGreaterThan(seconds(migrator.args.timeout));
     for (const name of ['Api', 'Worker', 'Maintenance']) {
       expect(dev.one('sst:aws:Function', name).opts?.dependsOn.map(nameOf)).toEqual(['MigrateOnDeploy']);
     }

@@ -1,5 +1,15 @@
+import { testConfig } from '@vsdb/core/config';
+import { openDatabase } from '@vsdb/core/db/client';
 import { readMigrations } from '@vsdb/core/db/migrate';
+import { createLogger } from '@vsdb/core/logger';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  backoffMs,
+  DATABASE_WAIT_MS,
+  MIGRATE_RESERVE_MS,
+  waitBudget,
+  waitForDatabase,
+} from '../packages/functions/src/lambda/wait.ts';
 import { handler as migrate } from '../packages/functions/src/migrate.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
@@ -62,5 +72,81 @@ describe('migrate handler', () => {
       await proxy.cut();
       await db.close();
     }
+  });
+
+  it('keeps retrying with growing pauses for a proxy target that registers after more than five minutes', async () => {
+    const db = await freshDatabase();
+    const target = new URL(db.url!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port));
+    await proxy.start();
+    await proxy.cut();
+    const client = await openDatabase(
+      testConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` }),
+    );
+    // A clock the wait advances itself: the target "registers" once eight minutes have passed.
+    let now = 0;
+    const pauses: number[] = [];
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        pauses.push(ms);
+        now += ms;
+        if (now >= 8 * 60_000) await proxy.start();
+      },
+    };
+    try {
+      const attempts = await waitForDatabase(
+        client.sql,
+        createLogger({ level: 'silent' }),
+        DATABASE_WAIT_MS,
+        clock,
+      );
+      expect(attempts).toBe(pauses.length + 1);
+      expect(now).toBeGreaterThanOrEqual(8 * 60_000);
+      expect(now).toBeLessThan(DATABASE_WAIT_MS);
+      // Doubling from about a second, never more than 30 s between attempts.
+      expect(pauses[0]).toBeLessThanOrEqual(1000);
+      expect(Math.max(...pauses)).toBeLessThanOrEqual(30_000);
+      expect(pauses.slice(-5).every((p) => p >= 15_000)).toBe(true);
+    } finally {
+      await client.close();
+      await proxy.cut();
+      await db.close();
+    }
+  });
+
+  it('gives up within the invocation’s remaining time, saying how long it waited', async () => {
+    const proxy = new TcpProxy('127.0.0.1', 1);
+    await proxy.start();
+    await proxy.cut(); // never comes back
+    const client = await openDatabase(
+      testConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` }),
+    );
+    let now = 0;
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
+    try {
+      const budget = waitBudget(4 * 60_000); // 4 minutes left: 2 to wait, 2 kept for the migrations
+      expect(budget).toBe(4 * 60_000 - MIGRATE_RESERVE_MS);
+      await expect(
+        waitForDatabase(client.sql, createLogger({ level: 'silent' }), budget, clock),
+      ).rejects.toThrow(/Database not reachable after 120 s/);
+      expect(now).toBe(budget);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('fits the wait in the Lambda timeout: 12 minutes with a full 15-minute invocation, jittered pauses', () => {
+    expect(waitBudget(15 * 60_000)).toBe(DATABASE_WAIT_MS);
+    expect(DATABASE_WAIT_MS + MIGRATE_RESERVE_MS).toBeLessThanOrEqual(15 * 60_000);
+    expect(waitBudget(60_000)).toBe(0);
+    expect(waitBudget(undefined)).toBe(DATABASE_WAIT_MS);
+    expect([1, 2, 3, 6, 10].map((n) => backoffMs(n, () => 1))).toEqual([1000, 2000, 4000, 30_000, 30_000]);
+    expect(backoffMs(3, () => 0)).toBe(2000);
   });
 });

@@ -2,11 +2,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@vsdb/core/config';
-import { openDatabase, type Sql } from '@vsdb/core/db/client';
+import { openDatabase } from '@vsdb/core/db/client';
 import { assertDimensions, migrateDown, migrateUp, migrationStatus } from '@vsdb/core/db/migrate';
-import { createLogger, type Logger } from '@vsdb/core/logger';
+import { createLogger } from '@vsdb/core/logger';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lambdaConfig } from './lambda/container.ts';
+import { waitBudget, waitForDatabase } from './lambda/wait.ts';
 
 /** `{}` or a scheduled event means up; `{"command":"down","steps":1}` rolls back. Unknown fields are ignored. */
 export const MigrateEvent = z.object({
@@ -28,24 +30,7 @@ function migrationsDir(config: Config): string | undefined {
   return existsSync(beside) ? beside : undefined;
 }
 
-/** How long the first connection may take: on a stage's first deploy the proxy's target comes up after the proxy. */
-const DATABASE_WAIT_MS = 5 * 60_000;
-
-async function reachable(sql: Sql, log: Logger, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sql`SELECT 1`;
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      log.warn('database not reachable yet; retrying', { attempt, error: (err as Error).message });
-      await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 10_000)));
-    }
-  }
-}
-
-export async function handler(event: unknown = {}): Promise<MigrateResult> {
+export async function handler(event: unknown = {}, context?: Context): Promise<MigrateResult> {
   const parsed = MigrateEvent.safeParse(event ?? {});
   if (!parsed.success) throw new Error(`Bad migrate event: ${parsed.error.issues[0]!.message}`);
   const { command, steps } = parsed.data;
@@ -56,7 +41,8 @@ export async function handler(event: unknown = {}): Promise<MigrateResult> {
   // Its own short-lived client: the function runs rarely, and takes an advisory lock per migration.
   const db = await openDatabase(config);
   try {
-    await reachable(db.sql, log, DATABASE_WAIT_MS);
+    // On a new stage the proxy's target registers late: wait for it, within this invocation's time.
+    await waitForDatabase(db.sql, log, waitBudget(context?.getRemainingTimeInMillis?.()));
     const changed =
       command === 'up'
         ? await migrateUp(db.sql, opts)

@@ -23,6 +23,25 @@ const EMBEDDED_ONLY = [
   '@electric-sql/pglite-socket',
 ];
 
+/** The ingest CPU pool's worker module, bundled beside each handler (cpu-pool.ts looks for it there). */
+const INGEST_TASK = { 'ingest-task': 'packages/core/src/ingest/cpu-task.ts' };
+
+/**
+ * tinypool starts its threads from its own entry file (found beside its module), so it is not bundled: the
+ * package (no dependencies) is copied into the handler's node_modules, where Node resolves it as usual.
+ */
+const COPIED = ['tinypool'];
+
+function copyPackages(dir: string) {
+  const req = createRequire(join(ROOT, 'packages/core/package.json'));
+  for (const name of COPIED) {
+    const from = dirname(req.resolve(`${name}/package.json`));
+    const to = join(dir, 'node_modules', name);
+    cpSync(join(from, 'package.json'), join(to, 'package.json'));
+    cpSync(join(from, 'dist'), join(to, 'dist'), { recursive: true });
+  }
+}
+
 /**
  * gpt-tokenizer's cl100k tables are 1 MB of source that V8 compiles, and turns into 100k-entry maps, when
  * imported: ~300 ms of every cold start, even for requests that never count a token. In the bundles, its two
@@ -155,7 +174,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
     rmSync(dir, { recursive: true, force: true });
     const result = await build({
       absWorkingDir: ROOT,
-      entryPoints: { index: entry },
+      entryPoints: { index: entry, ...INGEST_TASK },
       outdir: dir,
       bundle: true,
       splitting: true, // dynamic imports (PDF, DOCX, HTML extraction; the AWS SDK) become chunks loaded on use
@@ -168,7 +187,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
       mainFields: ['module', 'main'],
       outExtension: { '.js': '.mjs' },
       chunkNames: 'chunks/[name]-[hash]',
-      external: EMBEDDED_ONLY,
+      external: [...EMBEDDED_ONLY, ...COPIED],
       // CommonJS dependencies inside an ESM bundle still call require() for Node's built-ins.
       banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
       plugins: [lazyTokenizer(tokenizer), englishOnlyZod],
@@ -180,6 +199,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
     );
     if (leaked.length) throw new Error(`${name}: the embedded database leaked into the bundle: ${leaked[0]}`);
     await buildTokenizer(dir);
+    copyPackages(dir);
     if (name === 'migrate') cpSync(join(ROOT, 'migrations'), join(dir, 'migrations'), { recursive: true });
     if (name === 'api') copyBrowserAssets(dir);
     mkdirSync(join(outdir, 'meta'), { recursive: true });

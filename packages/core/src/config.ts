@@ -57,6 +57,9 @@ export const ConfigSchema = z
     INLINE_MAX_BYTES: int(0).default(50 * 1024),
     INGEST_CONCURRENCY: int(1, 64).default(2),
     INGEST_LEASE_SECONDS: int(5, 3600).default(60),
+    // Budgets of one file's extraction and chunking (in a worker thread): past them it fails with invalid_file.
+    INGEST_FILE_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
+    INGEST_FILE_HEAP_MB: int(32, 16_384).default(512),
     API_KEYS: list,
     MAX_FILE_SIZE_BYTES: int(1).default(512 * 1024 * 1024),
     MAX_JSON_BODY_BYTES: int(1024).default(10 * 1024 * 1024),

@@ -7,8 +7,7 @@ import { ApiError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
-import { chunkText } from './chunk.ts';
-import { extractText } from './extract.ts';
+import { prepareChunks } from './cpu-pool.ts';
 import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
 
 export interface IngestDeps {
@@ -78,12 +77,17 @@ async function runStages(
       return 'failed';
     }
     const bytes = await deps.blobs.get(job.blobKey);
-    const extracted = await extractText(bytes, job.filename, job.mimeType);
-    const chunks = chunkText(extracted.text, {
-      maxTokens: job.chunking.static.max_chunk_size_tokens,
-      overlapTokens: job.chunking.static.chunk_overlap_tokens,
-      pages: extracted.pages,
-    });
+    const chunks = await prepareChunks(
+      config,
+      {
+        bytes,
+        filename: job.filename,
+        mimeType: job.mimeType,
+        maxTokens: job.chunking.static.max_chunk_size_tokens,
+        overlapTokens: job.chunking.static.chunk_overlap_tokens,
+      },
+      abort.signal,
+    );
     await check();
     const embedded = await deps.embedder.embed(
       chunks.map((c) => c.text),
@@ -120,7 +124,12 @@ async function runStages(
     if (err instanceof ApiError) {
       const code = err.code === 'unsupported_file' || err.code === 'invalid_file' ? err.code : 'server_error';
       await failJob(sql, job, owner, { code, message: err.message });
-      log.warn('file failed', { ...fields, code, reason: err.message });
+      log.warn('file failed', {
+        ...fields,
+        code,
+        reason: err.message,
+        ...(err.cause ? { cause: String(err.cause) } : {}),
+      });
       return 'failed';
     }
     // Unexpected (database blip, bug): the lease expires and the job is claimed again, up to MAX_ATTEMPTS.

@@ -28,7 +28,7 @@ export async function migratedDatabase(config: Config): Promise<Database> {
   if (snapshot) return openEmbedded(config, { snapshot });
   const db = await openEmbedded(config, {});
   await migrateUp(db.sql, { dimensions: config.EMBEDDING_DIMENSIONS });
-  snapshots.set(config.EMBEDDING_DIMENSIONS, await db.pglite!.dumpDataDir('none'));
+  snapshots.set(config.EMBEDDING_DIMENSIONS, await db.dump!('none'));
   return db;
 }
 

@@ -83,6 +83,8 @@ function probe(base: string, path: string) {
   };
 }
 
+let server: ReturnType<typeof spawn> | undefined;
+
 async function main() {
   const quick = process.argv.includes('--quick');
   const out =
@@ -94,11 +96,12 @@ async function main() {
       HOME: process.env.HOME ?? '',
       PORT: '0',
       DATA_DIR: join(dir, 'data'),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  server = proc;
   let log = '';
   const base = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -112,17 +115,24 @@ async function main() {
   });
   const pid = proc.pid!;
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  // The driver's own requests (uploads, polls) retry a reset connection, counting it: resets are a finding.
+  let driverResets = 0;
+  const send = async (method: string, path: string, body?: Buffer, type?: string): Promise<Reply> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(agent, base, method, path, body, type);
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        driverResets++;
+      }
+    }
+  };
   const json = (method: string, path: string, value?: unknown) =>
-    call(
-      agent,
-      base,
-      method,
-      path,
-      value ? Buffer.from(JSON.stringify(value)) : undefined,
-      'application/json',
-    ).then((r) => JSON.parse(r.body));
+    send(method, path, value ? Buffer.from(JSON.stringify(value)) : undefined, 'application/json').then((r) =>
+      JSON.parse(r.body),
+    );
   const store = await json('POST', '/v1/vector_stores', { name: 'responsive' });
-  for (let i = 0; i < 20; i++) await call(agent, base, 'GET', '/health'); // warm
+  for (let i = 0; i < 20; i++) await send('GET', '/health'); // warm
   await new Promise((r) => setTimeout(r, 2000));
   const idleRss = rssMb(pid);
   progress(`idle RSS ${idleRss.toFixed(0)} MB`);
@@ -151,7 +161,7 @@ async function main() {
     const ids: string[] = [];
     for (const f of s.files) {
       const form = multipart(f.filename, f.bytes);
-      const file = JSON.parse((await call(agent, base, 'POST', '/v1/files', form.body, form.type)).body);
+      const file = JSON.parse((await send('POST', '/v1/files', form.body, form.type)).body);
       ids.push(file.id);
     }
     const batch = await json('POST', `/v1/vector_stores/${store.id}/file_batches`, { file_ids: ids });
@@ -166,8 +176,11 @@ async function main() {
       'GET',
       `/v1/vector_stores/${store.id}/file_batches/${batch.id}/files?filter=failed&limit=1`,
     );
+    const resets = driverResets;
+    driverResets = 0;
     const result = {
       name: s.name,
+      driver_resets: resets,
       seconds: round(seconds, 1),
       file_counts: state.file_counts,
       last_error: failed.data?.[0]?.last_error ?? null,
@@ -194,12 +207,13 @@ async function main() {
   console.log('scenario | s | health p99 / max ms | read p99 / max ms | errors | peak RSS MB | outcome');
   for (const r of results) {
     console.log(
-      `${r.name} | ${r.seconds} | ${r.health.p99_ms} / ${r.health.max_ms} | ${r.read.p99_ms} / ${r.read.max_ms} | ${r.health.errors + r.read.errors} | ${r.peak_rss_mb} | ${r.last_error ? `failed: ${r.last_error.message}` : 'completed'}`,
+      `${r.name} | ${r.seconds} | ${r.health.p99_ms} / ${r.health.max_ms} | ${r.read.p99_ms} / ${r.read.max_ms} | ${r.health.errors + r.read.errors + r.driver_resets} | ${r.peak_rss_mb} | ${r.last_error ? `failed: ${r.last_error.message}` : 'completed'}`,
     );
   }
 }
 
 main().catch((err) => {
   console.error(err);
+  server?.kill('SIGKILL');
   process.exit(1);
 });

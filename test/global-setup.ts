@@ -29,8 +29,7 @@ export default async function setup(project: TestProject): Promise<void> {
   if (!existsSync(path)) {
     const db = await openEmbedded(config, {});
     await migrateUp(db.sql, { dimensions: config.EMBEDDING_DIMENSIONS });
-    const pg = db.pglite!;
-    const dump = await pg.dumpDataDir('gzip');
+    const dump = await db.dump!('gzip');
     await db.close();
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));

@@ -30,7 +30,6 @@ async function main(): Promise<void> {
     const swept = (await deps.blobs.sweepTemporary?.()) ?? 0;
     if (purged || swept) log.info(`cleared ${purged} deleted blobs and ${swept} unfinished uploads`);
   }
-  deps.worker.start();
   // What the maintenance cron does on AWS: expire files and uploads, purge deleted blobs, re-queue lost jobs.
   const maintain = () =>
     runMaintenance({ sql: db.sql, blobs: deps.blobs, queue: deps.jobs, logger }).catch((err: unknown) =>
@@ -43,6 +42,8 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const ms = Math.round(performance.now() - started);
     log.info(`listening on http://${config.HOST}:${info.port} (ready in ${ms} ms)`);
+    // Jobs left over from the last run (a poison file among them, perhaps) start only once requests are served.
+    deps.worker.start();
   });
 
   let stopping = false;

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import type { Config } from '../config.ts';
 import { lockDataDir } from './lock.ts';
@@ -11,8 +10,8 @@ export type Tx = postgres.TransactionSql;
 export interface Database {
   sql: Sql;
   kind: 'embedded' | 'external';
-  /** The embedded engine itself (tests dump and restore it); absent on an external server. */
-  pglite?: PGlite;
+  /** Dumps the embedded engine's data directory (tests and the bench restore it); absent on an external server. */
+  dump?: (compression?: 'none' | 'gzip' | 'auto') => Promise<Blob>;
   /** Where the embedded wire server listens (loopback); absent on an external server. */
   url?: string;
   /** Ends the client, then (embedded) the wire server and PGlite, flushing every write to DATA_DIR. */
@@ -67,22 +66,10 @@ export async function openEmbedded(
   source: { dataDir?: string; snapshot?: Blob },
   onClose: () => void = () => {},
 ): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { vector } = await import('@electric-sql/pglite-pgvector');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const pg = await PGlite.create({
-    ...(source.dataDir ? { dataDir: source.dataDir } : {}),
-    ...(source.snapshot ? { loadDataDir: source.snapshot } : {}),
-    extensions: { vector },
-  });
-  const server = new PGLiteSocketServer({
-    db: pg,
-    host: '127.0.0.1',
-    port: 0,
-    maxConnections: 4,
-  });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  // In its own thread (engine.ts), so the engine's work never blocks the requests' event loop.
+  const { startEngine } = await import('./engine.ts');
+  const engine = await startEngine(source);
+  const url = `postgres://postgres@${engine.conn}/postgres`;
   // One connection (so a session SET would reach every later query: use SET LOCAL): PGlite has one backend, and interleaving several clients' extended-protocol messages
   // on it loses portals ("portal does not exist") while a transaction is open. Nothing is lost by it.
   const sql = postgres(url, { ...clientOptions(config), max: 1 }) as unknown as Sql;
@@ -90,13 +77,12 @@ export async function openEmbedded(
   return {
     sql,
     kind: 'embedded',
-    pglite: pg,
+    dump: engine.dump,
     url,
     close: () => {
       closed ??= (async () => {
         await sql.end({ timeout: 5 });
-        await server.stop();
-        await pg.close();
+        await engine.close();
         onClose();
       })();
       return closed;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
+import { workerExecArgv } from '../threads.ts';
 import type { Chunk } from './chunk.ts';
 import type { PrepareResult, PrepareTask } from './cpu-task.ts';
 
@@ -16,18 +17,6 @@ function taskFile(): string {
   const found = candidates.find((f) => existsSync(f));
   if (!found) throw new Error(`the ingest worker module is missing (looked for ${candidates.join(', ')})`);
   return found;
-}
-
-/** The process's Node options, minus those a worker refuses (`node --input-type=module -e ...`). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (['-e', '--eval', '-p', '--print'].includes(a)) i++;
-    else if (!a.startsWith('--input-type') && !/^--(eval|print)=/.test(a)) out.push(a);
-  }
-  return out;
 }
 
 let pool: Tinypool | undefined;

@@ -1,5 +1,5 @@
 import { chunkText } from '@vsdb/core/ingest/chunk';
-import { closeCpuPool, prepareChunks } from '@vsdb/core/ingest/cpu-pool';
+import { closeCpuPool, prepareFile } from '@vsdb/core/ingest/cpu-pool';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heavyDocx } from './pathological.ts';
 
@@ -21,33 +21,37 @@ describe('the ingest CPU pool', () => {
       ' ',
     );
     const bytes = utf8(text);
-    const chunks = await prepareChunks(budget, task(bytes, 'a.txt'));
-    expect(chunks).toEqual(chunkText(text, { maxTokens: 100, overlapTokens: 20, pages: null }));
+    const prepared = await prepareFile(budget, task(bytes, 'a.txt'));
+    expect(prepared.chunks).toEqual(chunkText(text, { maxTokens: 100, overlapTokens: 20, pages: null }));
+    expect(prepared.extracted).toEqual({ text, pages: null });
+    expect(prepared.csv).toBeUndefined();
     expect(bytes.byteLength).toBe(Buffer.byteLength(text)); // copied to the thread, not detached
   });
 
   it('keeps the codes of files it cannot read', async () => {
-    await expect(prepareChunks(budget, task(utf8('x'), 'a.exe'))).rejects.toMatchObject({
+    await expect(prepareFile(budget, task(utf8('x'), 'a.exe'))).rejects.toMatchObject({
       code: 'unsupported_file',
     });
     await expect(
-      prepareChunks(budget, task(new Uint8Array([0xff, 0xfe, 0x00, 0xd8]), 'a.txt')),
+      prepareFile(budget, task(new Uint8Array([0xff, 0xfe, 0x00, 0xd8]), 'a.txt')),
     ).rejects.toMatchObject({ code: 'invalid_file' });
   });
 
   it('fails a file that exhausts the heap budget with invalid_file, and the next file still works', async () => {
     const small = { ...budget, INGEST_FILE_HEAP_MB: 48 };
-    await expect(prepareChunks(small, task(await heavyDocx(), 'poison.docx'))).rejects.toMatchObject({
+    await expect(prepareFile(small, task(await heavyDocx(), 'poison.docx'))).rejects.toMatchObject({
       code: 'invalid_file',
       message: expect.stringMatching(/needs more than 48 MB of memory/),
     });
-    await expect(prepareChunks(small, task(utf8('still alive'), 'b.txt'))).resolves.toHaveLength(1);
+    const next = await prepareFile(small, task(utf8('name,n\nstill alive,1\n'), 'b.csv'));
+    expect(next.chunks).toHaveLength(1);
+    expect(next.csv?.rows).toEqual([{ name: 'still alive', n: 1 }]);
   });
 
   it('fails a file that exceeds the time budget with invalid_file', async () => {
     const quick = { ...budget, INGEST_FILE_TIMEOUT_MS: 100 };
     // One 100,000-letter word: seconds of tokenizing, far past 100 ms.
-    await expect(prepareChunks(quick, task(utf8('a'.repeat(100_000)), 'word.txt'))).rejects.toMatchObject({
+    await expect(prepareFile(quick, task(utf8('a'.repeat(100_000)), 'word.txt'))).rejects.toMatchObject({
       code: 'invalid_file',
       message: expect.stringMatching(/within 0.1 s/),
     });
@@ -55,7 +59,7 @@ describe('the ingest CPU pool', () => {
 
   it("stops the thread when the caller's signal aborts, with the caller's reason", async () => {
     const stop = new AbortController();
-    const running = prepareChunks(budget, task(utf8('a'.repeat(100_000)), 'word.txt'), stop.signal);
+    const running = prepareFile(budget, task(utf8('a'.repeat(100_000)), 'word.txt'), stop.signal);
     stop.abort();
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
   });

@@ -4,8 +4,7 @@ import Tinypool from 'tinypool';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { workerExecArgv } from '../threads.ts';
-import type { Chunk } from './chunk.ts';
-import type { PrepareResult, PrepareTask } from './cpu-task.ts';
+import type { Prepared, PrepareResult, PrepareTask } from './cpu-task.ts';
 
 export type CpuBudget = Pick<Config, 'INGEST_CONCURRENCY' | 'INGEST_FILE_TIMEOUT_MS' | 'INGEST_FILE_HEAP_MB'>;
 
@@ -43,15 +42,15 @@ function poolFor(budget: CpuBudget): Tinypool {
 }
 
 /**
- * Extracts and chunks one file in the worker pool, within the time and heap budget of one file. A file that
+ * Extracts and chunks one file (and parses a CSV's rows) in the worker pool, within the time and heap budget of one file. A file that
  * exceeds either (or crashes its thread) fails with `invalid_file`; the thread is replaced, the process lives.
  * When `signal` aborts (the job was cancelled or handed back), the thread is stopped and the AbortError thrown.
  */
-export async function prepareChunks(
+export async function prepareFile(
   budget: CpuBudget,
   task: PrepareTask,
   signal?: AbortSignal,
-): Promise<Chunk[]> {
+): Promise<Prepared> {
   // Hand the thread its own copy of the bytes (moved, not cloned): the caller's buffer may be shared.
   const bytes = new Uint8Array(task.bytes); // a copy (Buffer#slice would be a view)
   const timeout = AbortSignal.timeout(budget.INGEST_FILE_TIMEOUT_MS);
@@ -69,7 +68,8 @@ export async function prepareChunks(
     throw failed;
   }
   if (!result.ok) throw new ApiError(result.code, result.message);
-  return result.chunks;
+  const { ok: _, ...prepared } = result;
+  return prepared;
 }
 
 function budgetMessage(filename: string, budget: CpuBudget, err: unknown, timedOut: boolean): string {

@@ -7,7 +7,7 @@ import { ApiError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
-import { prepareChunks } from './cpu-pool.ts';
+import { prepareFile } from './cpu-pool.ts';
 import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
 
 export interface IngestDeps {
@@ -77,7 +77,7 @@ async function runStages(
       return 'failed';
     }
     const bytes = await deps.blobs.get(job.blobKey);
-    const chunks = await prepareChunks(
+    const { extracted, chunks, csv } = await prepareFile(
       config,
       {
         bytes,
@@ -106,7 +106,7 @@ async function runStages(
     const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
     // The parsed text (and a CSV's rows) are kept in the same transaction as the chunks.
     const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens }, (tx) =>
-      saveDerived(tx, job.fileId, job.filename, extracted),
+      saveDerived(tx, job.fileId, job.filename, extracted, csv),
     );
     if (!done) throw new LeaseLost();
     log.info('file completed', {

@@ -1,7 +1,7 @@
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import type { PageStart } from '../ingest/chunk.ts';
-import { parseStructuredCsv, type StructuredColumn } from './csv.ts';
+import { type ParsedCsv, parseStructuredCsv, type StructuredColumn } from './csv.ts';
 import type { StructuredRow } from './structured-engine.ts';
 
 /** What a file's ingestion keeps beside its chunks, written in the same transaction. */
@@ -10,13 +10,15 @@ export async function saveDerived(
   fileId: string,
   filename: string,
   extracted: { text: string; pages: PageStart[] | null },
+  /** A CSV's rows, parsed already (ingestion does it in its worker thread); parsed here when undefined. */
+  csv?: ParsedCsv | null,
 ): Promise<void> {
   const pages = extracted.pages ? tx.json(extracted.pages) : null;
   await tx`
     INSERT INTO file_texts (file_id, text, pages) VALUES (${fileId}, ${extracted.text}, ${pages})
     ON CONFLICT (file_id) DO UPDATE SET text = EXCLUDED.text, pages = EXCLUDED.pages`;
   if (!/\.csv$/i.test(filename)) return;
-  const parsed = parseStructuredCsv(extracted.text);
+  const parsed = csv === undefined ? parseStructuredCsv(extracted.text) : csv;
   await tx`DELETE FROM structured_files WHERE file_id = ${fileId}`;
   if (!parsed) return;
   await tx`

@@ -267,6 +267,8 @@ describe('the official openai SDK against this server', () => {
       headers: { authorization: 'Bearer sk-test-a' },
     });
     expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST, GET, HEAD');
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
     const unknown = await fetch(`${app.url}/v1/nope`, { headers: { authorization: 'Bearer sk-test-a' } });
     expect(unknown.status).toBe(404);
     const noKey = await fetch(`${app.url}/v1/vector_stores`);

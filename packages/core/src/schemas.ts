@@ -40,6 +40,37 @@ export interface ListPage<T extends { id: string }> {
   has_more: boolean;
 }
 
+// Pieces of the response schemas: each resource's schemas.ts builds its wire shape from these.
+
+export const Timestamp = z.number().int().describe('Unix seconds');
+export const AttributeValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+/** The OpenAI list envelope around `item`. */
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  });
+
+/** The answer to a DELETE: `{id, object, deleted: true}`. */
+export const deletedOf = <O extends string>(object: O) =>
+  z.object({ id: z.string(), object: z.literal(object), deleted: z.literal(true) });
+
+/** The OpenAI error envelope every 4xx and 5xx carries. */
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
 /** The OpenAI list envelope around one page of rows. */
 export function listPage<T extends { id: string }>(data: T[], hasMore: boolean): ListPage<T> {
   return {

@@ -1,52 +1,25 @@
-import type { BlobStore } from '@vsdb/core/blobs/store';
-import type { Config } from '@vsdb/core/config';
-import type { Database } from '@vsdb/core/db/client';
 import { isConnectionError } from '@vsdb/core/db/client';
-import type { EmbeddingProvider } from '@vsdb/core/embedding/provider';
 import { ApiError } from '@vsdb/core/errors';
-import type { JobRunner } from '@vsdb/core/ingest/queue';
-import type { Logger } from '@vsdb/core/logger';
-import type { RateLimiter } from '@vsdb/core/rate-limit';
-import type { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
+import { type Endpoint, mount } from './http/endpoint.ts';
+import type { AppDeps, AppEnv } from './http/env.ts';
 import { auth } from './middleware/auth.ts';
 import { observe } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
-import { chunkRoutes } from './routes/chunks.ts';
-import { consoleRoutes } from './routes/console.ts';
-import { docsRoutes } from './routes/docs.ts';
-import { embeddingRoutes } from './routes/embeddings.ts';
-import { fileBatchRoutes } from './routes/file-batches.ts';
-import { fileRoutes } from './routes/files.ts';
-import { healthRoutes } from './routes/health.ts';
-import { multiStoreSearchRoutes, vectorStoreSearchRoutes } from './routes/search.ts';
-import { uploadRoutes } from './routes/uploads.ts';
-import { vectorStoreFileRoutes } from './routes/vector-store-files.ts';
-import { vectorStoreRoutes } from './routes/vector-stores.ts';
+import { consoleAssetRoutes } from './routes/console.ts';
+import { ENDPOINTS } from './routes/index.ts';
 
-/** Everything a handler needs, reached through the typed context variable `deps`. */
-export interface AppDeps {
-  config: Config;
-  db: Database;
-  logger: Logger;
-  blobs: BlobStore;
-  embedder: EmbeddingProvider;
-  jobs: JobRunner;
-  queryCache: QueryEmbeddingCache;
-  rateLimiter: RateLimiter;
-  /** No key configured: every request belongs to the default project (only allowed on a loopback HOST). */
-  openAccess: boolean;
-}
+export type { AppDeps, AppEnv } from './http/env.ts';
 
-export type AppEnv = {
-  Variables: { deps: AppDeps; projectId: string; apiKey: string | undefined; requestId: string; log: Logger };
-};
-
-/** Builds the Hono app: middleware, routes, and the one place errors become the OpenAI envelope. */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+/**
+ * Builds the Hono app: middleware, the endpoints (routes/), and the one place errors become the OpenAI
+ * envelope. `extra` endpoints (another dialect's mount) are served and documented like the others.
+ */
+export function createApp(deps: AppDeps, extra: readonly Endpoint[] = []): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
@@ -70,9 +43,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       maxAge: 600,
     }),
   );
-  app.route('/', healthRoutes);
-  app.route('/', docsRoutes);
-  app.route('/', consoleRoutes);
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const err = new ApiError(
+          'method_not_allowed',
+          `Method ${c.req.method} is not allowed on ${c.req.path}.`,
+        );
+        return c.json(err.toJSON(), 405, { Allow: methods.join(', ') });
+      },
+    }),
+  );
+  app.route('/', consoleAssetRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));
   app.use('/v1/*', async (c, next) => {
@@ -82,24 +65,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
     await next();
   });
-  app.route('/v1/vector_stores', vectorStoreRoutes);
-  app.route('/v1/vector_stores', vectorStoreFileRoutes);
-  app.route('/v1/vector_stores', fileBatchRoutes);
-  app.route('/v1/vector_stores', vectorStoreSearchRoutes);
-  app.route('/v1/vector_stores', chunkRoutes);
-  app.route('/v1/search', multiStoreSearchRoutes);
-  app.route('/v1/files', fileRoutes);
-  app.route('/v1/embeddings', embeddingRoutes);
-  app.route('/v1/uploads', uploadRoutes);
+  mount(app, [...ENDPOINTS, ...extra], { maxJsonBytes: deps.config.MAX_JSON_BODY_BYTES });
 
   app.notFound((c) => {
-    const known = app.routes.some(
-      (r) => r.method !== c.req.method && r.method !== 'ALL' && matches(r.path, c.req.path),
-    );
-    const err = known
-      ? new ApiError('method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}.`)
-      : new ApiError('not_found', `Unknown route: ${c.req.method} ${c.req.path}`);
-    return c.json(err.toJSON(), err.status as 404);
+    const err = new ApiError('not_found', `Unknown route: ${c.req.method} ${c.req.path}`);
+    return c.json(err.toJSON(), 404);
   });
   app.onError((cause, c) => {
     let err = toApiError(cause);
@@ -120,13 +90,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   return app;
 }
-
-function matches(pattern: string, path: string): boolean {
-  if (pattern.includes('*')) return false;
-  const re = new RegExp(`^${pattern.replace(/:[^/]+/g, '[^/]+')}/?$`);
-  return re.test(path);
-}
-
 function toApiError(cause: unknown): ApiError {
   if (cause instanceof ApiError) return cause;
   if (cause instanceof HTTPException) {

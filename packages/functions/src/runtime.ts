@@ -9,7 +9,7 @@ import { IngestWorker } from '@vsdb/core/ingest/worker';
 import type { Logger } from '@vsdb/core/logger';
 import { MemoryRateLimiter, PostgresRateLimiter } from '@vsdb/core/rate-limit';
 import { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './http/env.ts';
 
 /**
  * Wires the services of one process around an open database: keys, blobs, embedder, ingest worker.
@@ -51,6 +51,7 @@ export async function buildDeps(
   return {
     config,
     db,
+    sql: db.sql,
     logger,
     blobs,
     embedder,

@@ -18,6 +18,7 @@ export const EmbeddingCreateParams = z.object({
   encoding_format: z.enum(['float', 'base64']).default('float'),
   user: z.string().max(256).optional(),
 });
+export type EmbeddingCreateParams = z.infer<typeof EmbeddingCreateParams>;
 
 /**
  * Texts to embed from any accepted input form (token arrays are decoded with cl100k_base), held to OpenAI's

@@ -1,53 +1,12 @@
-import { z } from 'zod';
 import type { Sql, Tx } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { ChunkingStrategySchema } from '../ingest/chunk.ts';
-import type { JobRef } from '../ingest/queue.ts';
-import { AttributesSchema, unix } from '../schemas.ts';
-import { type AttachInput, attachFiles } from '../vector-store-files/service.ts';
-import {
-  assertVectorStore,
-  type FileCounts,
-  fileCountsOf,
-  toFileCounts,
-  touchVectorStore,
-} from '../vector-stores/service.ts';
-
-const FileId = z.string().min(1).max(128);
-
-export const FileBatchCreateParams = z
-  .object({
-    file_ids: z.array(FileId).min(1).max(2000).optional(),
-    files: z
-      .array(
-        z.object({
-          file_id: FileId,
-          attributes: AttributesSchema.nullish(),
-          chunking_strategy: ChunkingStrategySchema.optional(),
-        }),
-      )
-      .min(1)
-      .max(2000)
-      .optional(),
-    attributes: AttributesSchema.nullish(),
-    chunking_strategy: ChunkingStrategySchema.optional(),
-  })
-  .superRefine((p, ctx) => {
-    if (!p.file_ids === !p.files) {
-      ctx.addIssue({ code: 'custom', path: ['file_ids'], message: 'give exactly one of file_ids or files' });
-    }
-  });
-export type FileBatchCreateParams = z.infer<typeof FileBatchCreateParams>;
-
-export interface FileBatchObject {
-  id: string;
-  object: 'vector_store.files_batch';
-  vector_store_id: string;
-  status: 'in_progress' | 'completed' | 'cancelled' | 'failed';
-  file_counts: FileCounts;
-  created_at: number;
-}
+import { type ListPage, unix } from '../schemas.ts';
+import { chunkDefaults, type Ingestion, startIngestion } from '../vector-store-files/attach.ts';
+import type { VectorStoreFileListParams, VectorStoreFileObject } from '../vector-store-files/schemas.ts';
+import { type AttachInput, attachFiles, listVectorStoreFiles } from '../vector-store-files/service.ts';
+import { assertVectorStore, fileCountsOf, toFileCounts, touchVectorStore } from '../vector-stores/service.ts';
+import type { FileBatchCreateParams, FileBatchObject } from './schemas.ts';
 
 interface Row {
   id: string;
@@ -72,14 +31,13 @@ function toBatch(r: Row): FileBatchObject {
   };
 }
 
-/** Creates a batch and attaches its files in one transaction; returns it with the jobs to run. */
+/** POST /v1/vector_stores/{id}/file_batches: the batch and its attachments in one transaction, then their ingestion. */
 export async function createFileBatch(
-  sql: Sql,
+  ctx: Ingestion,
   projectId: string,
   vectorStoreId: string,
   p: FileBatchCreateParams,
-  defaults: { maxTokens: number; overlapTokens: number },
-): Promise<{ batch: FileBatchObject; jobs: JobRef[] }> {
+): Promise<FileBatchObject> {
   const files: AttachInput[] = p.files
     ? p.files.map((f) => ({
         fileId: f.file_id,
@@ -91,17 +49,25 @@ export async function createFileBatch(
         attributes: p.attributes,
         chunkingStrategy: p.chunking_strategy,
       }));
-  return sql.begin(async (tx) => {
+  const { sql } = ctx;
+  const { batch, jobs } = await sql.begin(async (tx) => {
     await assertVectorStore(tx, projectId, vectorStoreId, true);
     const id = newId('vsfb_');
     await tx`INSERT INTO file_batches (id, project_id, vector_store_id) VALUES (${id}, ${projectId}, ${vectorStoreId})`;
-    const jobs = await attachFiles(tx, projectId, vectorStoreId, files, defaults, id);
+    const jobs = await attachFiles(tx, projectId, vectorStoreId, files, chunkDefaults(ctx.config), id);
     await touchVectorStore(tx, [vectorStoreId]);
     return { batch: await getFileBatch(tx, projectId, vectorStoreId, id), jobs };
   });
+  await startIngestion(ctx, jobs);
+  return jobs.length ? getFileBatch(sql, projectId, vectorStoreId, batch.id) : batch;
 }
 
-export async function getFileBatch(sql: Sql | Tx, projectId: string, vectorStoreId: string, id: string) {
+export async function getFileBatch(
+  sql: Sql | Tx,
+  projectId: string,
+  vectorStoreId: string,
+  id: string,
+): Promise<FileBatchObject> {
   const [row] = await sql<Row[]>`
     SELECT b.id, b.vector_store_id, b.status, b.created_at, c.*
     FROM file_batches b
@@ -115,7 +81,12 @@ export async function getFileBatch(sql: Sql | Tx, projectId: string, vectorStore
 }
 
 /** Cancels a batch: its files not yet done become cancelled (a worker finishing one drops its result). */
-export async function cancelFileBatch(sql: Sql, projectId: string, vectorStoreId: string, id: string) {
+export async function cancelFileBatch(
+  sql: Sql,
+  projectId: string,
+  vectorStoreId: string,
+  id: string,
+): Promise<FileBatchObject> {
   return sql.begin(async (tx) => {
     await getFileBatch(tx, projectId, vectorStoreId, id);
     await tx`UPDATE file_batches SET status = 'cancelled' WHERE id = ${id}`;
@@ -124,4 +95,16 @@ export async function cancelFileBatch(sql: Sql, projectId: string, vectorStoreId
       WHERE batch_id = ${id} AND status = 'in_progress'`;
     return getFileBatch(tx, projectId, vectorStoreId, id);
   });
+}
+
+/** The files of one batch (a page of them), after checking the batch exists. */
+export async function listFileBatchFiles(
+  sql: Sql,
+  projectId: string,
+  vectorStoreId: string,
+  batchId: string,
+  q: VectorStoreFileListParams,
+): Promise<ListPage<VectorStoreFileObject>> {
+  await getFileBatch(sql, projectId, vectorStoreId, batchId);
+  return listVectorStoreFiles(sql, projectId, vectorStoreId, q, batchId);
 }

@@ -1,24 +1,10 @@
-import { z } from 'zod';
 import type { BlobStore } from '../blobs/store.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { paginate } from '../pagination.ts';
-import { type ListPage, ListQuerySchema, listPage, unix } from '../schemas.ts';
-
-export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'] as const;
-
-export const FileCreateParams = z.object({
-  purpose: z.enum(FILE_PURPOSES),
-  expires_after: z
-    .object({ anchor: z.literal('created_at'), seconds: z.coerce.number().int().min(3600).max(2_592_000) })
-    .optional(),
-});
-
-export const FileListParams = ListQuerySchema.extend({
-  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
-  purpose: z.string().max(64).optional(),
-});
+import { type ListPage, listPage, unix } from '../schemas.ts';
+import type { FileListParams, FileObject } from './schemas.ts';
 
 interface FileRow {
   id: string;
@@ -29,18 +15,6 @@ interface FileRow {
   blob_key: string;
   created_at: Date;
   expires_at: Date | null;
-}
-
-export interface FileObject {
-  id: string;
-  object: 'file';
-  bytes: number;
-  created_at: number;
-  filename: string;
-  purpose: string;
-  status: 'processed';
-  expires_at: number | null;
-  status_details: null;
 }
 
 const toFile = (r: FileRow): FileObject => ({
@@ -105,18 +79,6 @@ export async function insertFile(
   }
 }
 
-/** Stores and records a file in one step (bodies that are already in hand). */
-export async function createFile(
-  sql: Sql,
-  blobs: BlobStore,
-  projectId: string,
-  body: AsyncIterable<Uint8Array> | Uint8Array,
-  maxBytes: number,
-  meta: FileMeta,
-): Promise<FileObject> {
-  return insertFile(sql, blobs, projectId, await storeBlob(blobs, projectId, body, maxBytes), meta);
-}
-
 /** The stored row of a live file in the project, or a 404. */
 export async function getFileRow(
   sql: Sql,
@@ -135,10 +97,33 @@ export async function getFile(sql: Sql, projectId: string, id: string): Promise<
   return toFile(await getFileRow(sql, projectId, id));
 }
 
+/**
+ * Where a file's bytes are read: a short-lived URL when the blob store can sign one (S3: the SDKs follow the
+ * redirect, whatever the size, past Lambda's response cap), else the bytes themselves as a stream.
+ */
+export async function fileContent(
+  sql: Sql,
+  blobs: BlobStore,
+  projectId: string,
+  id: string,
+): Promise<
+  { url: string } | { body: ReadableStream<Uint8Array>; bytes: number; type: string; disposition: string }
+> {
+  const row = await getFileRow(sql, projectId, id);
+  const type = row.mime_type || 'application/octet-stream';
+  const disposition = `attachment; filename*=UTF-8''${encodeURIComponent(row.filename)}`;
+  if (blobs.presignGet) {
+    return {
+      url: await blobs.presignGet(row.blob_key, { contentType: type, contentDisposition: disposition }),
+    };
+  }
+  return { body: blobs.stream(row.blob_key), bytes: row.bytes, type, disposition };
+}
+
 export async function listFiles(
   sql: Sql,
   projectId: string,
-  q: z.infer<typeof FileListParams>,
+  q: FileListParams,
 ): Promise<ListPage<FileObject>> {
   const purpose = q.purpose === undefined ? sql`true` : sql`purpose = ${q.purpose}`;
   const { rows, hasMore } = await paginate(

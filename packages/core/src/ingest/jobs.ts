@@ -1,6 +1,6 @@
 import type { Sql, Tx } from '../db/client.ts';
 import type { Attributes } from '../schemas.ts';
-import type { StaticChunking, VectorStoreFileObject } from '../vector-store-files/service.ts';
+import type { StaticChunking, VectorStoreFileObject } from '../vector-store-files/schemas.ts';
 import type { JobRef } from './queue.ts';
 
 /** A job this worker holds the lease of, with what it needs to run. */

@@ -1,75 +1,14 @@
-import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import { assertVectorStore, touchVectorStore } from '../vector-stores/service.ts';
-import { type Filter, FilterSchema, FlatFilterSchema, flatFilterToFilter } from './filters.ts';
+import { type Filter, flatFilterToFilter } from './filters.ts';
 import type { QueryEmbeddingCache } from './query-cache.ts';
 import { rewriteQuery } from './rewrite.ts';
+import type { SearchResultsPage, VectorStoreSearchParams } from './schemas.ts';
 import { MAX_SEARCH_WINDOW, type SearchHit, type SearchMode, searchChunks } from './search.ts';
-
-const Query = z.string().trim().min(1, 'query must not be empty').max(4096);
-
-const SearchFields = {
-  query: z.union([Query, z.array(Query).min(1).max(10)]).optional(),
-  filters: FilterSchema.optional(),
-  max_num_results: z.number().int().min(1).max(50).optional(),
-  ranking_options: z
-    .object({
-      ranker: z.enum(['none', 'auto', 'default-2024-11-15']).optional(),
-      score_threshold: z.number().min(0).max(1).optional(),
-      hybrid_search: z
-        .object({ embedding_weight: z.number().min(0).max(1), text_weight: z.number().min(0).max(1) })
-        .refine((w) => w.embedding_weight + w.text_weight > 0, 'the weights must not both be 0')
-        .optional(),
-    })
-    .optional(),
-  rewrite_query: z.boolean().optional(),
-  // MAIA's dialect
-  max_results: z.number().int().min(1).max(100).optional(),
-  filter: FlatFilterSchema.optional(),
-  score_threshold: z.number().min(0).max(1).optional(),
-  search_mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
-  query_embedding: z.array(z.number().finite()).min(1).max(4000).optional(),
-  // Ours: the next_page of a previous answer to the same request.
-  page: z.string().max(200).optional(),
-};
-
-const needsQuery = (p: { query?: unknown; query_embedding?: unknown }, ctx: z.RefinementCtx) => {
-  if (p.query === undefined && p.query_embedding === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['query'], message: 'query is required' });
-  }
-};
-
-export const VectorStoreSearchParams = z.object(SearchFields).superRefine(needsQuery);
-export type VectorStoreSearchParams = z.infer<typeof VectorStoreSearchParams>;
-
-/** Our extension: one global top-k across several stores. */
-export const MultiStoreSearchParams = z
-  .object({ ...SearchFields, vector_store_ids: z.array(z.string().min(1).max(128)).min(1).max(100) })
-  .superRefine(needsQuery);
-
-export interface SearchResultItem {
-  file_id: string;
-  filename: string;
-  score: number;
-  attributes: Record<string, string | number | boolean>;
-  content: { type: 'text'; text: string }[];
-  vector_store_id: string;
-  chunk_index: number;
-  page: number | null;
-  score_details: { vector: number | null; text: number | null };
-}
-
-export interface SearchResultsPage {
-  object: 'vector_store.search_results.page';
-  search_query: string[];
-  data: SearchResultItem[];
-  has_more: boolean;
-  next_page: string | null;
-}
 
 export interface SearchDeps {
   sql: Sql;

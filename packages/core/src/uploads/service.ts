@@ -1,55 +1,20 @@
 import { createHash, type Hash } from 'node:crypto';
-import { z } from 'zod';
 import type { BlobStore } from '../blobs/store.ts';
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { FILE_PURPOSES, type FileObject, getFile, insertFile, purgeBlob } from '../files/service.ts';
+import type { FileObject } from '../files/schemas.ts';
+import { getFile, insertFile, purgeBlob } from '../files/service.ts';
 import { newId } from '../ids.ts';
 import { unix } from '../schemas.ts';
-
-/** OpenAI's bounds: a part is at most 64 MB; an upload lives for an hour. */
-export const UPLOAD_PART_MAX_BYTES = 64 * 1024 * 1024;
-export const UPLOAD_TTL_SECONDS = 3600;
-export const UPLOAD_MAX_PARTS = 10_000;
-
-export const UploadCreateParams = z.object({
-  filename: z.string().trim().min(1).max(512),
-  purpose: z.enum(FILE_PURPOSES),
-  bytes: z.number().int().min(1),
-  mime_type: z.string().trim().min(1).max(255),
-  expires_after: z
-    .object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) })
-    .optional(),
-});
-export type UploadCreateParams = z.infer<typeof UploadCreateParams>;
-
-export const UploadCompleteParams = z.object({
-  part_ids: z.array(z.string().min(1).max(128)).min(1).max(UPLOAD_MAX_PARTS),
-  md5: z
-    .string()
-    .regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hexadecimal characters')
-    .optional(),
-});
-export type UploadCompleteParams = z.infer<typeof UploadCompleteParams>;
-
-export interface UploadObject {
-  id: string;
-  object: 'upload';
-  bytes: number;
-  created_at: number;
-  filename: string;
-  purpose: string;
-  status: 'pending' | 'completed' | 'cancelled' | 'expired';
-  expires_at: number;
-  file: FileObject | null;
-}
-
-export interface UploadPartObject {
-  id: string;
-  object: 'upload.part';
-  created_at: number;
-  upload_id: string;
-}
+import {
+  UPLOAD_MAX_PARTS,
+  UPLOAD_PART_MAX_BYTES,
+  UPLOAD_TTL_SECONDS,
+  type UploadCompleteParams,
+  type UploadCreateParams,
+  type UploadObject,
+  type UploadPartObject,
+} from './schemas.ts';
 
 interface UploadRow {
   id: string;

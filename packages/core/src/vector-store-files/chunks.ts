@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
+import type { FileChunks } from './schemas.ts';
 import { getVectorStoreFile } from './service.ts';
 
 interface ChunkRow {
@@ -21,7 +22,7 @@ export async function vectorStoreFileChunks(
   projectId: string,
   vectorStoreId: string,
   fileId: string,
-) {
+): Promise<FileChunks> {
   const file = await getVectorStoreFile(sql, projectId, vectorStoreId, fileId);
   if (file.status !== 'completed') {
     throw new ApiError(
@@ -41,11 +42,11 @@ export async function vectorStoreFileChunks(
     end = Math.max(end, r.char_end);
   }
   return {
-    object: 'vector_store.file.chunks' as const,
+    object: 'vector_store.file.chunks',
     file_id: fileId,
     text,
     data: rows.map((r) => ({
-      object: 'vector_store.file.chunk' as const,
+      object: 'vector_store.file.chunk',
       chunk_index: r.chunk_index,
       page: r.page,
       tokens: r.tokens,

@@ -1,48 +1,18 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { ChunkingStrategySchema, resolveChunking } from '../ingest/chunk.ts';
+import { type ChunkingStrategySchema, resolveChunking } from '../ingest/chunk.ts';
 import type { JobRef } from '../ingest/queue.ts';
 import { contentItems, contentPage, readFileText } from '../maia/file-content.ts';
 import { paginate } from '../pagination.ts';
-import {
-  type Attributes,
-  AttributesSchema,
-  type ListPage,
-  ListQuerySchema,
-  listPage,
-  unix,
-} from '../schemas.ts';
+import { type Attributes, type ListPage, listPage, unix } from '../schemas.ts';
 import { assertVectorStore } from '../vector-stores/service.ts';
-
-export const VectorStoreFileCreateParams = z.object({
-  file_id: z.string().min(1).max(128),
-  attributes: AttributesSchema.nullish(),
-  chunking_strategy: ChunkingStrategySchema.optional(),
-});
-
-export const VectorStoreFileUpdateParams = z.object({ attributes: AttributesSchema.nullable() });
-
-export const FILE_STATUSES = ['in_progress', 'completed', 'failed', 'cancelled'] as const;
-export const VectorStoreFileListParams = ListQuerySchema.extend({ filter: z.enum(FILE_STATUSES).optional() });
-
-export type StaticChunking = {
-  type: 'static';
-  static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number };
-};
-
-export interface VectorStoreFileObject {
-  id: string;
-  object: 'vector_store.file';
-  vector_store_id: string;
-  status: (typeof FILE_STATUSES)[number];
-  usage_bytes: number;
-  created_at: number;
-  attributes: Attributes;
-  chunking_strategy: StaticChunking;
-  last_error: { code: 'server_error' | 'unsupported_file' | 'invalid_file'; message: string } | null;
-  chunk_count?: number;
-}
+import type {
+  FileContentPage,
+  StaticChunking,
+  VectorStoreFileListParams,
+  VectorStoreFileObject,
+} from './schemas.ts';
 
 interface Row {
   vector_store_id: string;
@@ -155,7 +125,7 @@ export async function listVectorStoreFiles(
   sql: Sql,
   projectId: string,
   vectorStoreId: string,
-  q: z.infer<typeof VectorStoreFileListParams>,
+  q: VectorStoreFileListParams,
   batchId?: string,
 ): Promise<ListPage<VectorStoreFileObject>> {
   await assertVectorStore(sql, projectId, vectorStoreId);
@@ -222,7 +192,7 @@ export async function vectorStoreFileContent(
   vectorStoreId: string,
   fileId: string,
   from = 0,
-) {
+): Promise<FileContentPage> {
   const file = await getVectorStoreFile(sql, projectId, vectorStoreId, fileId);
   if (file.status !== 'completed') {
     throw new ApiError(

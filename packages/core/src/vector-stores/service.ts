@@ -1,56 +1,15 @@
 import type postgres from 'postgres';
-import { z } from 'zod';
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { ChunkingStrategySchema } from '../ingest/chunk.ts';
 import { paginate } from '../pagination.ts';
-import { type ListPage, type ListQuery, listPage, MetadataSchema, unix } from '../schemas.ts';
-
-const ExpiresAfter = z.object({
-  anchor: z.literal('last_active_at'),
-  days: z.number().int().min(1).max(365),
-});
-
-export const VectorStoreCreateParams = z.object({
-  name: z.string().max(256).optional(),
-  description: z.string().max(512).optional(),
-  file_ids: z.array(z.string().min(1).max(128)).max(500).optional(),
-  chunking_strategy: ChunkingStrategySchema.optional(),
-  metadata: MetadataSchema.nullish(),
-  expires_after: ExpiresAfter.optional(),
-});
-export type VectorStoreCreateParams = z.infer<typeof VectorStoreCreateParams>;
-
-export const VectorStoreUpdateParams = z.object({
-  name: z.string().max(256).nullish(),
-  metadata: MetadataSchema.nullish(),
-  expires_after: ExpiresAfter.nullish(),
-});
-export type VectorStoreUpdateParams = z.infer<typeof VectorStoreUpdateParams>;
-
-export interface FileCounts {
-  in_progress: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  total: number;
-}
-
-export interface VectorStoreObject {
-  id: string;
-  object: 'vector_store';
-  created_at: number;
-  name: string | null;
-  description: string | null;
-  usage_bytes: number;
-  last_active_at: number | null;
-  status: 'expired' | 'in_progress' | 'completed';
-  file_counts: FileCounts;
-  metadata: Record<string, string>;
-  expires_after: { anchor: 'last_active_at'; days: number } | null;
-  expires_at: number | null;
-}
+import { type ListPage, type ListQuery, listPage, unix } from '../schemas.ts';
+import type {
+  FileCounts,
+  VectorStoreCreateParams,
+  VectorStoreObject,
+  VectorStoreUpdateParams,
+} from './schemas.ts';
 
 interface StoreRow {
   id: string;

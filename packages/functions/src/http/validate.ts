@@ -46,13 +46,9 @@ export function unstorableAt(value: unknown): string | undefined {
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-/** Reads a bounded JSON body and validates it; an empty body counts as `{}`. */
+/** Reads a JSON body (already bounded by the endpoint's body limit) and validates it; empty counts as `{}`. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const limit: number = c.get('deps').config.MAX_JSON_BODY_BYTES;
-  const declared = Number(c.req.header('content-length') ?? 0);
-  if (declared > limit)
-    throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
-  const text = await readBounded(c.req.raw, limit);
+  const text = await readUtf8(c.req.raw);
   if (text.trim() === '') return parseOr400(schema, {});
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
   if (type && !JSON_TYPE.test(type)) {
@@ -70,28 +66,11 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parseOr400(schema, value);
 }
 
-/** Validates the query string (repeated keys keep their last value). */
-export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  return parseOr400(schema, c.req.query(), 'query');
-}
-
-async function readBounded(req: Request, limit: number): Promise<string> {
+async function readUtf8(req: Request): Promise<string> {
   if (!req.body) return '';
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
-    }
-    parts.push(value);
-  }
+  const bytes = await req.arrayBuffer();
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new ApiError('invalid_json', 'The request body is not valid UTF-8.');
   }

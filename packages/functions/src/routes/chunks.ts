@@ -1,10 +1,15 @@
 import { vectorStoreFileChunks } from '@vsdb/core/vector-store-files/chunks';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import { FileChunks } from '@vsdb/core/vector-store-files/schemas';
+import { endpoint } from '../http/endpoint.ts';
 
-/** GET …/files/{file_id}/chunks (extension): a file's chunks with index, page and tokens, and its parsed text. */
-export const chunkRoutes = new Hono<AppEnv>().get('/:vector_store_id/files/:file_id/chunks', async (c) => {
-  const { db } = c.get('deps');
-  const { vector_store_id, file_id } = c.req.param();
-  return c.json(await vectorStoreFileChunks(db.sql, c.get('projectId'), vector_store_id, file_id));
-});
+export const chunkEndpoints = [
+  endpoint({
+    method: 'get',
+    path: '/v1/vector_stores/{vector_store_id}/files/{file_id}/chunks',
+    summary: 'Chunks of a file with index, page and tokens, and its parsed text (extension)',
+    tag: 'Vector store files',
+    response: FileChunks,
+    handler: (c, { params }) =>
+      vectorStoreFileChunks(c.get('deps').sql, c.get('projectId'), params.vector_store_id, params.file_id),
+  }),
+];

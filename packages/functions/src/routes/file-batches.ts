@@ -1,49 +1,68 @@
+import { FileBatch, FileBatchCreateParams } from '@vsdb/core/file-batches/schemas';
 import {
   cancelFileBatch,
   createFileBatch,
-  FileBatchCreateParams,
   getFileBatch,
+  listFileBatchFiles,
 } from '@vsdb/core/file-batches/service';
-import { runOrQueue } from '@vsdb/core/vector-store-files/attach';
-import { listVectorStoreFiles, VectorStoreFileListParams } from '@vsdb/core/vector-store-files/service';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { chunkDefaults, pollHint } from '../http/respond.ts';
-import { readJson, readQuery } from '../http/validate.ts';
+import { listOf } from '@vsdb/core/schemas';
+import { VectorStoreFile, VectorStoreFileListParams } from '@vsdb/core/vector-store-files/schemas';
+import { endpoint } from '../http/endpoint.ts';
+import { pollHint } from '../http/respond.ts';
 
-export const fileBatchRoutes = new Hono<AppEnv>()
-  .post('/:vector_store_id/file_batches', async (c) => {
-    const { db, jobs, config } = c.get('deps');
-    const projectId = c.get('projectId');
-    const vectorStoreId = c.req.param('vector_store_id');
-    const body = await readJson(c, FileBatchCreateParams);
-    const { batch, jobs: refs } = await createFileBatch(
-      db.sql,
-      projectId,
-      vectorStoreId,
-      body,
-      chunkDefaults(config),
-    );
-    await runOrQueue({ sql: db.sql, jobs, config }, refs);
-    const current = refs.length ? await getFileBatch(db.sql, projectId, vectorStoreId, batch.id) : batch;
-    return pollHint(c, current.status).json(current);
-  })
-  .get('/:vector_store_id/file_batches/:batch_id', async (c) => {
-    const { db } = c.get('deps');
-    const { vector_store_id, batch_id } = c.req.param();
-    const batch = await getFileBatch(db.sql, c.get('projectId'), vector_store_id, batch_id);
-    return pollHint(c, batch.status).json(batch);
-  })
-  .post('/:vector_store_id/file_batches/:batch_id/cancel', async (c) => {
-    const { db } = c.get('deps');
-    const { vector_store_id, batch_id } = c.req.param();
-    return c.json(await cancelFileBatch(db.sql, c.get('projectId'), vector_store_id, batch_id));
-  })
-  .get('/:vector_store_id/file_batches/:batch_id/files', async (c) => {
-    const { db } = c.get('deps');
-    const { vector_store_id, batch_id } = c.req.param();
-    const projectId = c.get('projectId');
-    await getFileBatch(db.sql, projectId, vector_store_id, batch_id);
-    const q = readQuery(c, VectorStoreFileListParams);
-    return c.json(await listVectorStoreFiles(db.sql, projectId, vector_store_id, q, batch_id));
-  });
+const tag = 'File batches';
+const batches = '/v1/vector_stores/{vector_store_id}/file_batches';
+
+export const fileBatchEndpoints = [
+  endpoint({
+    method: 'post',
+    path: batches,
+    summary: 'Create a file batch',
+    tag,
+    body: FileBatchCreateParams,
+    response: FileBatch,
+    handler: async (c, { params, body }) => {
+      const batch = await createFileBatch(c.get('deps'), c.get('projectId'), params.vector_store_id, body);
+      pollHint(c, batch.status);
+      return batch;
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: `${batches}/{batch_id}`,
+    summary: 'Retrieve a file batch',
+    tag,
+    response: FileBatch,
+    handler: async (c, { params }) => {
+      const { vector_store_id, batch_id } = params;
+      const batch = await getFileBatch(c.get('deps').sql, c.get('projectId'), vector_store_id, batch_id);
+      pollHint(c, batch.status);
+      return batch;
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: `${batches}/{batch_id}/cancel`,
+    summary: 'Cancel a file batch',
+    tag,
+    response: FileBatch,
+    handler: (c, { params }) =>
+      cancelFileBatch(c.get('deps').sql, c.get('projectId'), params.vector_store_id, params.batch_id),
+  }),
+  endpoint({
+    method: 'get',
+    path: `${batches}/{batch_id}/files`,
+    summary: "List a batch's files",
+    tag,
+    query: VectorStoreFileListParams,
+    response: listOf(VectorStoreFile),
+    handler: (c, { params, query }) =>
+      listFileBatchFiles(
+        c.get('deps').sql,
+        c.get('projectId'),
+        params.vector_store_id,
+        params.batch_id,
+        query,
+      ),
+  }),
+];

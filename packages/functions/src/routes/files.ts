@@ -1,80 +1,90 @@
-import { ApiError } from '@vsdb/core/errors';
-import {
-  deleteFile,
-  FileCreateParams,
-  FileListParams,
-  getFile,
-  getFileRow,
-  insertFile,
-  listFiles,
-  storeBlob,
-} from '@vsdb/core/files/service';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { parseMultipart } from '../http/multipart.ts';
-import { parseOr400, readQuery } from '../http/validate.ts';
+import { FileCreateParams, FileListParams, FileObject } from '@vsdb/core/files/schemas';
+import { deleteFile, fileContent, getFile, listFiles, storeBlob } from '@vsdb/core/files/service';
+import { uploadFile } from '@vsdb/core/files/upload';
+import { deletedOf, listOf } from '@vsdb/core/schemas';
+import { z } from 'zod';
+import { endpoint } from '../http/endpoint.ts';
+import { readForm } from '../http/form.ts';
 
-export const fileRoutes = new Hono<AppEnv>()
-  .post('/', async (c) => {
-    const { db, blobs, config } = c.get('deps');
-    const projectId = c.get('projectId');
-    const { fields, file } = await parseMultipart(c.req.raw, {
-      maxFieldBytes: 64 * 1024,
-      onFile: (stream) => storeBlob(blobs, projectId, stream, config.MAX_FILE_SIZE_BYTES),
-      onAbandon: (stored) => blobs.delete(stored.blobKey),
-    });
-    try {
-      if (file?.field !== 'file')
-        throw new ApiError('invalid_request', "Missing required part 'file'.", 'file');
-      const expires =
-        fields['expires_after[anchor]'] !== undefined || fields['expires_after[seconds]'] !== undefined
-          ? { anchor: fields['expires_after[anchor]'], seconds: fields['expires_after[seconds]'] }
-          : undefined;
-      const params = parseOr400(FileCreateParams, { purpose: fields.purpose, expires_after: expires });
-      const filename = file.filename.trim() || 'upload';
-      if (filename.length > 512)
-        throw new ApiError('invalid_request', 'filename can be at most 512 characters.', 'file');
-      const created = await insertFile(db.sql, blobs, projectId, file.result, {
-        filename,
-        purpose: params.purpose,
-        mimeType: file.mimeType,
-        expiresAfterSeconds: params.expires_after?.seconds,
+const tag = 'Files';
+const one = '/v1/files/{file_id}';
+
+/** The form sends `expires_after[anchor]` and `expires_after[seconds]` as fields of their own. */
+const FileCreateFields = z.preprocess((f) => {
+  const fields = f as Record<string, string | undefined>;
+  const anchor = fields['expires_after[anchor]'];
+  const seconds = fields['expires_after[seconds]'];
+  const expires = anchor !== undefined || seconds !== undefined ? { anchor, seconds } : undefined;
+  return { purpose: fields.purpose, expires_after: expires };
+}, FileCreateParams);
+
+export const fileEndpoints = [
+  endpoint({
+    method: 'post',
+    path: '/v1/files',
+    summary: 'Upload a file',
+    tag,
+    form: z.object({ file: z.string().meta({ format: 'binary' }), purpose: FileCreateParams.shape.purpose }),
+    response: FileObject,
+    handler: async (c) => {
+      const deps = c.get('deps');
+      const projectId = c.get('projectId');
+      const { fields, file } = await readForm(c.req.raw, {
+        fields: FileCreateFields,
+        file: 'file',
+        maxFieldBytes: 64 * 1024,
+        onFile: (stream) => storeBlob(deps.blobs, projectId, stream, deps.config.MAX_FILE_SIZE_BYTES),
+        onAbandon: (stored) => deps.blobs.delete(stored.blobKey),
       });
-      return c.json(created);
-    } catch (err) {
-      if (file) await blobs.delete(file.result.blobKey);
-      throw err;
-    }
-  })
-  .get('/', async (c) => {
-    const { db } = c.get('deps');
-    return c.json(await listFiles(db.sql, c.get('projectId'), readQuery(c, FileListParams)));
-  })
-  .get('/:file_id', async (c) => {
-    const { db } = c.get('deps');
-    return c.json(await getFile(db.sql, c.get('projectId'), c.req.param('file_id')));
-  })
-  .delete('/:file_id', async (c) => {
-    const { db, blobs } = c.get('deps');
-    return c.json(await deleteFile(db.sql, blobs, c.get('projectId'), c.req.param('file_id')));
-  })
-  .get('/:file_id/content', async (c) => {
-    const { db, blobs } = c.get('deps');
-    const row = await getFileRow(db.sql, c.get('projectId'), c.req.param('file_id'));
-    const type = row.mime_type || 'application/octet-stream';
-    const disposition = `attachment; filename*=UTF-8''${encodeURIComponent(row.filename)}`;
-    // S3: the client (the SDKs follow redirects) fetches the bytes from a short-lived URL, whatever the size.
-    if (blobs.presignGet) {
-      const url = await blobs.presignGet(row.blob_key, {
-        contentType: type,
-        contentDisposition: disposition,
+      return uploadFile(deps, projectId, file!, fields);
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: '/v1/files',
+    summary: 'List files',
+    tag,
+    query: FileListParams,
+    response: listOf(FileObject),
+    handler: (c, { query }) => listFiles(c.get('deps').sql, c.get('projectId'), query),
+  }),
+  endpoint({
+    method: 'get',
+    path: one,
+    summary: 'Retrieve a file',
+    tag,
+    response: FileObject,
+    handler: (c, { params }) => getFile(c.get('deps').sql, c.get('projectId'), params.file_id),
+  }),
+  endpoint({
+    method: 'delete',
+    path: one,
+    summary: 'Delete a file',
+    tag,
+    response: deletedOf('file'),
+    handler: (c, { params }) => {
+      const { sql, blobs } = c.get('deps');
+      return deleteFile(sql, blobs, c.get('projectId'), params.file_id);
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: `${one}/content`,
+    summary: 'The bytes uploaded',
+    tag,
+    response: 'binary',
+    handler: async (c, { params }) => {
+      const { sql, blobs } = c.get('deps');
+      const content = await fileContent(sql, blobs, c.get('projectId'), params.file_id);
+      if ('url' in content) {
+        c.header('cache-control', 'no-store');
+        return c.redirect(content.url, 307);
+      }
+      return c.body(content.body, 200, {
+        'content-type': content.type,
+        'content-length': String(content.bytes),
+        'content-disposition': content.disposition,
       });
-      c.header('cache-control', 'no-store');
-      return c.redirect(url, 307);
-    }
-    return c.body(blobs.stream(row.blob_key), 200, {
-      'content-type': type,
-      'content-length': String(row.bytes),
-      'content-disposition': disposition,
-    });
-  });
+    },
+  }),
+];

@@ -1,27 +1,39 @@
 import {
   MultiStoreSearchParams,
-  searchVectorStores,
+  SearchResultsPage,
   VectorStoreSearchParams,
-} from '@vsdb/core/search/service';
-import { type Context, Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { readJson } from '../http/validate.ts';
+} from '@vsdb/core/search/schemas';
+import { searchVectorStores } from '@vsdb/core/search/service';
+import type { Context } from 'hono';
+import { endpoint } from '../http/endpoint.ts';
+import type { AppEnv } from '../http/env.ts';
 
-const deps = (c: Context<AppEnv>) => {
-  const { db, config, embedder, queryCache } = c.get('deps');
-  return { sql: db.sql, config, embedder, cache: queryCache };
+const tag = 'Search';
+
+const searchDeps = (c: Context<AppEnv>) => {
+  const { sql, config, embedder, queryCache } = c.get('deps');
+  return { sql, config, embedder, cache: queryCache };
 };
 
-/** POST /v1/vector_stores/{id}/search (OpenAI and MAIA). */
-export const vectorStoreSearchRoutes = new Hono<AppEnv>().post('/:vector_store_id/search', async (c) => {
-  const body = await readJson(c, VectorStoreSearchParams);
-  return c.json(
-    await searchVectorStores(deps(c), c.get('projectId'), [c.req.param('vector_store_id')], body),
-  );
-});
-
-/** POST /v1/search: our extension, one global top-k over several stores. */
-export const multiStoreSearchRoutes = new Hono<AppEnv>().post('/', async (c) => {
-  const { vector_store_ids, ...body } = await readJson(c, MultiStoreSearchParams);
-  return c.json(await searchVectorStores(deps(c), c.get('projectId'), [...new Set(vector_store_ids)], body));
-});
+export const searchEndpoints = [
+  endpoint({
+    method: 'post',
+    path: '/v1/vector_stores/{vector_store_id}/search',
+    summary: 'Search a vector store',
+    tag,
+    body: VectorStoreSearchParams,
+    response: SearchResultsPage,
+    handler: (c, { params, body }) =>
+      searchVectorStores(searchDeps(c), c.get('projectId'), [params.vector_store_id], body),
+  }),
+  endpoint({
+    method: 'post',
+    path: '/v1/search',
+    summary: 'Search several vector stores (extension)',
+    tag,
+    body: MultiStoreSearchParams,
+    response: SearchResultsPage,
+    handler: (c, { body: { vector_store_ids, ...body } }) =>
+      searchVectorStores(searchDeps(c), c.get('projectId'), [...new Set(vector_store_ids)], body),
+  }),
+];

@@ -1,4 +1,4 @@
-import { ApiError } from '@vsdb/core/errors';
+import { Upload, UploadCompleteParams, UploadCreateParams, UploadPart } from '@vsdb/core/uploads/schemas';
 import {
   cancelUpload,
   completeUpload,
@@ -6,43 +6,71 @@ import {
   getPendingUpload,
   recordPart,
   storePart,
-  UploadCompleteParams,
-  UploadCreateParams,
 } from '@vsdb/core/uploads/service';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { parseMultipart } from '../http/multipart.ts';
-import { readJson } from '../http/validate.ts';
+import { z } from 'zod';
+import { endpoint } from '../http/endpoint.ts';
+import { readForm } from '../http/form.ts';
+
+const tag = 'Uploads';
+const one = '/v1/uploads/{upload_id}';
 
 /** OpenAI's Uploads API: a large file in parts (each a request of its own, under API Gateway's size cap). */
-export const uploadRoutes = new Hono<AppEnv>()
-  .post('/', async (c) => {
-    const { db, config } = c.get('deps');
-    const params = await readJson(c, UploadCreateParams);
-    return c.json(await createUpload(db.sql, c.get('projectId'), params, config.MAX_FILE_SIZE_BYTES));
-  })
-  .post('/:upload_id/parts', async (c) => {
-    const { db, blobs } = c.get('deps');
-    const projectId = c.get('projectId');
-    // Refuse before reading the body when the upload cannot take parts.
-    const upload = await getPendingUpload(db.sql, projectId, c.req.param('upload_id'));
-    const { file } = await parseMultipart(c.req.raw, {
-      maxFieldBytes: 1024,
-      onFile: (stream) => storePart(blobs, projectId, upload, stream),
-      onAbandon: (part) => blobs.delete(part.blobKey),
-    });
-    if (file?.field !== 'data') {
-      if (file) await blobs.delete(file.result.blobKey);
-      throw new ApiError('invalid_request', "Missing required part 'data'.", 'data');
-    }
-    return c.json(await recordPart(db.sql, blobs, projectId, upload.id, file.result));
-  })
-  .post('/:upload_id/complete', async (c) => {
-    const { db, blobs } = c.get('deps');
-    const params = await readJson(c, UploadCompleteParams);
-    return c.json(await completeUpload(db.sql, blobs, c.get('projectId'), c.req.param('upload_id'), params));
-  })
-  .post('/:upload_id/cancel', async (c) => {
-    const { db, blobs } = c.get('deps');
-    return c.json(await cancelUpload(db.sql, blobs, c.get('projectId'), c.req.param('upload_id')));
-  });
+export const uploadEndpoints = [
+  endpoint({
+    method: 'post',
+    path: '/v1/uploads',
+    summary: 'Start a multi-part upload',
+    tag,
+    body: UploadCreateParams,
+    response: Upload,
+    handler: (c, { body }) => {
+      const { sql, config } = c.get('deps');
+      return createUpload(sql, c.get('projectId'), body, config.MAX_FILE_SIZE_BYTES);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: `${one}/parts`,
+    summary: 'Add a part',
+    tag,
+    form: z.object({ data: z.string().meta({ format: 'binary' }) }),
+    response: UploadPart,
+    handler: async (c, { params }) => {
+      const { sql, blobs } = c.get('deps');
+      const projectId = c.get('projectId');
+      // Refuse before reading the body when the upload cannot take parts.
+      const upload = await getPendingUpload(sql, projectId, params.upload_id);
+      const { file } = await readForm(c.req.raw, {
+        fields: z.unknown(),
+        file: 'data',
+        maxFieldBytes: 1024,
+        onFile: (stream) => storePart(blobs, projectId, upload, stream),
+        onAbandon: (part) => blobs.delete(part.blobKey),
+      });
+      return recordPart(sql, blobs, projectId, upload.id, file!.result);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: `${one}/complete`,
+    summary: 'Complete an upload into a file',
+    tag,
+    body: UploadCompleteParams,
+    response: Upload,
+    handler: (c, { params, body }) => {
+      const { sql, blobs } = c.get('deps');
+      return completeUpload(sql, blobs, c.get('projectId'), params.upload_id, body);
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: `${one}/cancel`,
+    summary: 'Cancel an upload',
+    tag,
+    response: Upload,
+    handler: (c, { params }) => {
+      const { sql, blobs } = c.get('deps');
+      return cancelUpload(sql, blobs, c.get('projectId'), params.upload_id);
+    },
+  }),
+];

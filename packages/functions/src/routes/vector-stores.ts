@@ -1,52 +1,74 @@
-import { ListQuerySchema } from '@vsdb/core/schemas';
-import { runOrQueue } from '@vsdb/core/vector-store-files/attach';
-import { attachFiles } from '@vsdb/core/vector-store-files/service';
+import { deletedOf, ListQuerySchema, listOf } from '@vsdb/core/schemas';
+import { createVectorStore } from '@vsdb/core/vector-stores/create';
+import {
+  VectorStore,
+  VectorStoreCreateParams,
+  VectorStoreUpdateParams,
+} from '@vsdb/core/vector-stores/schemas';
 import {
   deleteVectorStore,
   getVectorStore,
-  insertVectorStore,
   listVectorStores,
   updateVectorStore,
-  VectorStoreCreateParams,
-  VectorStoreUpdateParams,
 } from '@vsdb/core/vector-stores/service';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { chunkDefaults, pollHint } from '../http/respond.ts';
-import { readJson, readQuery } from '../http/validate.ts';
+import { endpoint } from '../http/endpoint.ts';
+import { pollHint } from '../http/respond.ts';
 
-export const vectorStoreRoutes = new Hono<AppEnv>()
-  .post('/', async (c) => {
-    const { db, jobs, config } = c.get('deps');
-    const projectId = c.get('projectId');
-    const body = await readJson(c, VectorStoreCreateParams);
-    const { id, refs } = await db.sql.begin(async (tx) => {
-      const id = await insertVectorStore(tx, projectId, body);
-      const files = (body.file_ids ?? []).map((fileId) => ({
-        fileId,
-        chunkingStrategy: body.chunking_strategy,
-      }));
-      return { id, refs: await attachFiles(tx, projectId, id, files, chunkDefaults(config)) };
-    });
-    await runOrQueue({ sql: db.sql, jobs, config }, refs);
-    const store = await getVectorStore(db.sql, projectId, id);
-    return pollHint(c, store.status).json(store);
-  })
-  .get('/', async (c) => {
-    const { db } = c.get('deps');
-    return c.json(await listVectorStores(db.sql, c.get('projectId'), readQuery(c, ListQuerySchema)));
-  })
-  .get('/:vector_store_id', async (c) => {
-    const { db } = c.get('deps');
-    const store = await getVectorStore(db.sql, c.get('projectId'), c.req.param('vector_store_id'));
-    return pollHint(c, store.status).json(store);
-  })
-  .post('/:vector_store_id', async (c) => {
-    const { db } = c.get('deps');
-    const body = await readJson(c, VectorStoreUpdateParams);
-    return c.json(await updateVectorStore(db.sql, c.get('projectId'), c.req.param('vector_store_id'), body));
-  })
-  .delete('/:vector_store_id', async (c) => {
-    const { db } = c.get('deps');
-    return c.json(await deleteVectorStore(db.sql, c.get('projectId'), c.req.param('vector_store_id')));
-  });
+const tag = 'Vector stores';
+const one = '/v1/vector_stores/{vector_store_id}';
+
+export const vectorStoreEndpoints = [
+  endpoint({
+    method: 'post',
+    path: '/v1/vector_stores',
+    summary: 'Create a vector store',
+    tag,
+    body: VectorStoreCreateParams,
+    response: VectorStore,
+    handler: async (c, { body }) => {
+      const store = await createVectorStore(c.get('deps'), c.get('projectId'), body);
+      pollHint(c, store.status);
+      return store;
+    },
+  }),
+  endpoint({
+    method: 'get',
+    path: '/v1/vector_stores',
+    summary: 'List vector stores',
+    tag,
+    query: ListQuerySchema,
+    response: listOf(VectorStore),
+    handler: (c, { query }) => listVectorStores(c.get('deps').sql, c.get('projectId'), query),
+  }),
+  endpoint({
+    method: 'get',
+    path: one,
+    summary: 'Retrieve a vector store',
+    tag,
+    response: VectorStore,
+    handler: async (c, { params }) => {
+      const store = await getVectorStore(c.get('deps').sql, c.get('projectId'), params.vector_store_id);
+      pollHint(c, store.status);
+      return store;
+    },
+  }),
+  endpoint({
+    method: 'post',
+    path: one,
+    summary: 'Update a vector store',
+    tag,
+    body: VectorStoreUpdateParams,
+    response: VectorStore,
+    handler: (c, { params, body }) =>
+      updateVectorStore(c.get('deps').sql, c.get('projectId'), params.vector_store_id, body),
+  }),
+  endpoint({
+    method: 'delete',
+    path: one,
+    summary: 'Delete a vector store',
+    tag,
+    response: deletedOf('vector_store.deleted'),
+    handler: (c, { params }) =>
+      deleteVectorStore(c.get('deps').sql, c.get('projectId'), params.vector_store_id),
+  }),
+];

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { AttributeValues } from '../schemas.ts';
+import { FilterSchema, FlatFilterSchema } from './filters.ts';
+
+// The wire contract of POST /v1/vector_stores/{id}/search and POST /v1/search.
+
+const Query = z.string().trim().min(1, 'query must not be empty').max(4096);
+
+const SearchFields = {
+  query: z.union([Query, z.array(Query).min(1).max(10)]).optional(),
+  filters: FilterSchema.optional(),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  ranking_options: z
+    .object({
+      ranker: z.enum(['none', 'auto', 'default-2024-11-15']).optional(),
+      score_threshold: z.number().min(0).max(1).optional(),
+      hybrid_search: z
+        .object({ embedding_weight: z.number().min(0).max(1), text_weight: z.number().min(0).max(1) })
+        .refine((w) => w.embedding_weight + w.text_weight > 0, 'the weights must not both be 0')
+        .optional(),
+    })
+    .optional(),
+  rewrite_query: z.boolean().optional(),
+  // MAIA's dialect
+  max_results: z.number().int().min(1).max(100).optional(),
+  filter: FlatFilterSchema.optional(),
+  score_threshold: z.number().min(0).max(1).optional(),
+  search_mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
+  query_embedding: z.array(z.number().finite()).min(1).max(4000).optional(),
+  // Ours: the next_page of a previous answer to the same request.
+  page: z.string().max(200).optional(),
+};
+
+const needsQuery = (p: { query?: unknown; query_embedding?: unknown }, ctx: z.RefinementCtx) => {
+  if (p.query === undefined && p.query_embedding === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['query'], message: 'query is required' });
+  }
+};
+
+export const VectorStoreSearchParams = z.object(SearchFields).superRefine(needsQuery);
+export type VectorStoreSearchParams = z.infer<typeof VectorStoreSearchParams>;
+
+/** Our extension: one global top-k across several stores. */
+export const MultiStoreSearchParams = z
+  .object({ ...SearchFields, vector_store_ids: z.array(z.string().min(1).max(128)).min(1).max(100) })
+  .superRefine(needsQuery);
+
+export const SearchResultItem = z.object({
+  file_id: z.string(),
+  filename: z.string(),
+  score: z.number().min(0).max(1),
+  attributes: AttributeValues,
+  content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
+  vector_store_id: z.string(),
+  chunk_index: z.number().int(),
+  page: z.number().int().nullable(),
+  score_details: z.object({ vector: z.number().nullable(), text: z.number().nullable() }),
+});
+export type SearchResultItem = z.infer<typeof SearchResultItem>;
+
+export const SearchResultsPage = z
+  .object({
+    object: z.literal('vector_store.search_results.page'),
+    search_query: z.array(z.string()),
+    data: z.array(SearchResultItem),
+    has_more: z.boolean(),
+    next_page: z.string().nullable(),
+  })
+  .meta({ id: 'SearchResultsPage' });
+export type SearchResultsPage = z.infer<typeof SearchResultsPage>;

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { FILE_PURPOSES, FileObject } from '../files/schemas.ts';
+import { Timestamp } from '../schemas.ts';
+
+// The wire contract of /v1/uploads.
+
+/** OpenAI's bounds: a part is at most 64 MB; an upload lives for an hour. */
+export const UPLOAD_PART_MAX_BYTES = 64 * 1024 * 1024;
+export const UPLOAD_TTL_SECONDS = 3600;
+export const UPLOAD_MAX_PARTS = 10_000;
+
+export const UploadCreateParams = z.object({
+  filename: z.string().trim().min(1).max(512),
+  purpose: z.enum(FILE_PURPOSES),
+  bytes: z.number().int().min(1),
+  mime_type: z.string().trim().min(1).max(255),
+  expires_after: z
+    .object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) })
+    .optional(),
+});
+export type UploadCreateParams = z.infer<typeof UploadCreateParams>;
+
+export const UploadCompleteParams = z.object({
+  part_ids: z.array(z.string().min(1).max(128)).min(1).max(UPLOAD_MAX_PARTS),
+  md5: z
+    .string()
+    .regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hexadecimal characters')
+    .optional(),
+});
+export type UploadCompleteParams = z.infer<typeof UploadCompleteParams>;
+
+export const Upload = z
+  .object({
+    id: z.string(),
+    object: z.literal('upload'),
+    bytes: z.number().int(),
+    created_at: Timestamp,
+    filename: z.string(),
+    purpose: z.string(),
+    status: z.enum(['pending', 'completed', 'cancelled', 'expired']),
+    expires_at: Timestamp,
+    file: FileObject.nullable(),
+  })
+  .meta({ id: 'Upload' });
+export type UploadObject = z.infer<typeof Upload>;
+
+export const UploadPart = z.object({
+  id: z.string(),
+  object: z.literal('upload.part'),
+  created_at: Timestamp,
+  upload_id: z.string(),
+});
+export type UploadPartObject = z.infer<typeof UploadPart>;

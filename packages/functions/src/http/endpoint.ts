@@ -1,0 +1,98 @@
+import { ApiError } from '@vsdb/core/errors';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import type { AppEnv } from './env.ts';
+import { parseOr400, readJson } from './validate.ts';
+
+/** `{a}` segments of an OpenAPI path, as the handler's typed `params`. */
+type ParamsOf<P extends string> = P extends `${string}{${infer K}}${infer Rest}`
+  ? { [key in K]: string } & ParamsOf<Rest>
+  : unknown;
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Reply = z.ZodType | 'binary' | 'text' | 'html';
+/** A schema'd response is returned as data (sent as JSON); the others are returned as a Response. */
+type Result<R> = R extends z.ZodType ? z.input<R> : Response;
+
+/**
+ * One endpoint of the API, in one place: its path, request schemas, response schema, OpenAPI entry and
+ * handler. The router and the OpenAPI document are both built from the list of these, so they cannot
+ * disagree; the handler's input is the validated request, and its return type is the response schema's.
+ */
+export interface Endpoint<
+  P extends string = string,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodObject | undefined = z.ZodObject | undefined,
+  F extends z.ZodType | undefined = z.ZodType | undefined,
+  R extends Reply = Reply,
+> {
+  method: 'get' | 'post' | 'delete';
+  /** The OpenAPI form: `/v1/vector_stores/{vector_store_id}`. */
+  path: P;
+  summary: string;
+  tag: string;
+  /** Reachable without an API key (the OpenAPI entry says `security: []`). */
+  public?: boolean;
+  /** Status of a successful answer (200 unless said). */
+  status?: 200 | 201;
+  middleware?: MiddlewareHandler<AppEnv>[];
+  query?: Q;
+  /** A JSON body, read (bounded by MAX_JSON_BODY_BYTES) and validated before the handler runs. */
+  body?: B;
+  /** A multipart/form-data body, documented here and streamed by the handler itself (http/form.ts). */
+  form?: F;
+  response: R;
+  handler: (
+    c: Context<AppEnv>,
+    input: {
+      params: ParamsOf<P>;
+      query: Infer<Q>;
+      /** With `form` too, undefined when the request is multipart. */
+      body: F extends z.ZodType ? Infer<B> | undefined : Infer<B>;
+    },
+  ) => Promise<Result<R>> | Result<R>;
+}
+
+/** Declares an endpoint (an identity function that keeps its types). */
+export const endpoint = <
+  P extends string,
+  R extends Reply,
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  F extends z.ZodType | undefined = undefined,
+>(
+  e: Endpoint<P, B, Q, F, R>,
+) => e as unknown as Endpoint;
+
+export const isMultipart = (c: Context) => /^multipart\/form-data/i.test(c.req.header('content-type') ?? '');
+
+/** The Hono form of an OpenAPI path. */
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/**
+ * Registers each endpoint on the app: bound and validate the declared inputs, run the handler, send its
+ * answer. A JSON body is bounded by `maxJsonBytes` (multipart bodies are bounded part by part instead).
+ */
+export function mount(
+  app: Hono<AppEnv>,
+  endpoints: readonly Endpoint[],
+  opts: { maxJsonBytes: number },
+): void {
+  const tooLarge = () => {
+    throw new ApiError('payload_too_large', `Request body is larger than ${opts.maxJsonBytes} bytes.`);
+  };
+  const limit = bodyLimit({ maxSize: opts.maxJsonBytes, onError: tooLarge });
+  const jsonLimit: MiddlewareHandler<AppEnv> = (c, next) => (isMultipart(c) ? next() : limit(c, next));
+  for (const e of endpoints) {
+    const middleware = [...(e.middleware ?? []), ...(e.body ? [jsonLimit] : [])];
+    const run: MiddlewareHandler<AppEnv> = async (c) => {
+      const query = e.query ? parseOr400(e.query, c.req.query(), 'query') : undefined;
+      const body = e.body && !(e.form && isMultipart(c)) ? await readJson(c, e.body) : undefined;
+      const out = await e.handler(c, { params: c.req.param() as never, query, body });
+      if (out instanceof Response) return out;
+      // A handler may set the status itself (c.status) when it depends on the request.
+      return e.status ? c.json(out as object, e.status) : c.json(out as object);
+    };
+    app.on(e.method.toUpperCase(), [honoPath(e.path)], ...middleware, run);
+  }
+}

@@ -21,10 +21,9 @@ function missedBecause(g: Goal, r: BenchResult): string {
   switch (g.id) {
     case 'overhead':
       return (
-        `the bare index scan takes ${num(s.sql_p50_ms)} ms; the search core takes ${num(s.core_p50_ms)} ms (its ` +
-        `planning count, ${num(s.plan_p50_ms)} ms when made, is reused for 10 s per stores and filter), the rest ` +
-        `its transaction, scan settings, the scan and hydration; HTTP, validation, the store check and the ` +
-        `last_active_at update bring it to ${num(s.p50_ms)} ms`
+        `the bare index scan takes ${num(s.sql_p50_ms)} ms; the search core, one statement with the plan, the ` +
+        `scan settings, the scan and the page's content, takes ${num(s.core_p50_ms)} ms; HTTP, JSON and ` +
+        `validation bring it to ${num(s.p50_ms)} ms`
       );
     case 'requests':
       return `each file is embedded on its own (${num(i.files)} files: ${num(i.embedding_requests)} requests), while ${num(i.embedding_requests_min)} requests could carry all ${num(i.chunks)} chunks; one large file needs ${num(i.single_file.embedding_requests)} for a minimum of ${num(i.single_file.embedding_requests_min)}`;

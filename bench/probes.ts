@@ -1,7 +1,6 @@
 // One search, three ways: through the HTTP API, through the search core, and as bare SQL.
 import type { Sql } from '@vsdb/core/db/client';
 import type { Filter } from '@vsdb/core/search/filters';
-import { DEFAULT_EXACT_THRESHOLD, planScan } from '@vsdb/core/search/plan';
 import { type SearchPage, searchChunks } from '@vsdb/core/search/search';
 import { vectorText } from './vectors.ts';
 
@@ -61,22 +60,6 @@ export async function coreSearch(
     exactThreshold: opts.exactThreshold,
   });
   return { ms: performance.now() - started, ids: page.data.map((h) => h.chunkId), scan: page.scan };
-}
-
-/** How long the core's planning count takes on its own (inside a transaction, as the core runs it). */
-export async function planProbe(sql: Sql, store: string, efSearch: number): Promise<Probe> {
-  return sql.begin('read only', async (tx) => {
-    const started = performance.now();
-    await planScan(tx, {
-      storeIds: [store],
-      filter: null,
-      need: 11,
-      exactThreshold: DEFAULT_EXACT_THRESHOLD,
-      tableRows: 0,
-      efSearch,
-    });
-    return { ms: performance.now() - started, ids: [] };
-  });
 }
 
 export type SqlScan = { scan: 'exact' } | { scan: 'hnsw'; efSearch: number };

@@ -10,7 +10,6 @@ import {
   chunkKey,
   coreSearch,
   type Probe,
-  planProbe,
   recall,
   type SqlScan,
   sqlPlan,
@@ -90,28 +89,24 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
 
   const hnswScan: SqlScan = { scan: 'hnsw', efSearch };
   let bare: Probe[] = [];
-  let planning: Probe[] = [];
   const cases = [];
   for (const c of CASES) {
     const candidates = rows.filter((r) => c.keep(r.bucket));
     const truth = queries.map((q) => exactTopK(q, candidates, 10));
-    // The bare SQL and the planning count are unfiltered: they run in every case to share its conditions.
+    // The bare SQL is unfiltered: it runs in every case to share its conditions.
     const {
       api,
       core,
       forced,
       bare: raw,
-      plan,
     } = await interleave(queries, {
       api: (q) => apiSearch(app.url, 'vs_main', q, keys, c.filter),
       core: (q) => coreSearch(sql, 'vs_main', q, { filter: c.filter, efSearch }),
       forced: (q) => coreSearch(sql, 'vs_main', q, { filter: c.filter, efSearch, exactThreshold: 0 }),
       bare: (q) => withSqlScan(sql, hnswScan, () => sqlSearch(sql, 'vs_main', q)),
-      plan: () => planProbe(sql, 'vs_main', efSearch),
     });
     if (!c.filter) {
       bare = raw;
-      planning = plan;
     }
     const { scan } = await coreSearch(sql, 'vs_main', queries[0]!, { filter: c.filter, efSearch });
     cases.push({
@@ -186,7 +181,6 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     p50_ms: main.p50_ms,
     p95_ms: main.p95_ms,
     core_p50_ms: main.core_p50_ms,
-    plan_p50_ms: ms(planning),
     sql_p50_ms: sqlP50,
     sql_p95_ms: ms(bare, 0.95),
     sql_scan: sqlScan,

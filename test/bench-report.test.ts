@@ -74,7 +74,6 @@ const run = (
       p50_ms: 16.86,
       p95_ms: 26.1,
       core_p50_ms: 12.82,
-      plan_p50_ms: 4.2,
       sql_p50_ms: 2.1,
       sql_p95_ms: 4.05,
       sql_scan: 'hnsw',

@@ -1,3 +1,4 @@
+import { touchesSettled } from '@vsdb/core/search/touch';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -281,10 +282,17 @@ describe('search through the SDK', () => {
     await client.vectorStores.search(store, { query: 'a query to cache' });
     expect(app.deps.queryCache.hits).toBe(before + 1);
 
-    await app.db.sql`UPDATE vector_stores SET last_active_at = now() - interval '1 hour' WHERE id = ${store}`;
-    await client.vectorStores.search(store, { query: 'anything' });
-    const s = await client.vectorStores.retrieve(store);
-    expect(Date.now() / 1000 - s.last_active_at!).toBeLessThan(60);
+    // last_active_at moves after the answer, at most once a minute per store: a search is not a write.
+    const fresh = (await client.vectorStores.create({ name: 'touched' })).id;
+    const age = async () => Date.now() / 1000 - (await client.vectorStores.retrieve(fresh)).last_active_at!;
+    await app.db.sql`UPDATE vector_stores SET last_active_at = now() - interval '1 hour' WHERE id = ${fresh}`;
+    await client.vectorStores.search(fresh, { query: 'anything' });
+    await touchesSettled();
+    expect(await age()).toBeLessThan(60);
+    await app.db.sql`UPDATE vector_stores SET last_active_at = now() - interval '1 hour' WHERE id = ${fresh}`;
+    await client.vectorStores.search(fresh, { query: 'anything' });
+    await touchesSettled();
+    expect(await age()).toBeGreaterThan(3000);
 
     await app.db.sql`UPDATE vector_stores SET expires_at = now() - interval '1 second' WHERE id = ${other}`;
     expect((await client.vectorStores.retrieve(other)).status).toBe('expired');

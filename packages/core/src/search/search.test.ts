@@ -4,8 +4,9 @@ import { freshDatabase } from '../../../../test/helpers.ts';
 import type { Database } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import type { Filter } from './filters.ts';
-import { applyScan } from './plan.ts';
-import { type SearchParams, searchChunks, vectorQuery } from './search.ts';
+import { compileFilter } from './filters.ts';
+import { type SearchParams, searchChunks } from './search.ts';
+import { searchStatement } from './statement.ts';
 import {
   addFile,
   type ChunkRow,
@@ -229,21 +230,43 @@ describe('vector search on clustered embeddings', () => {
     expect(page.scan).toBe('exact');
   });
 
-  it('walks the HNSW index for an index scan and avoids it for an exact one', async () => {
+  it('walks the HNSW index for an index scan and avoids it for an exact one, in one statement', async () => {
     const vector = toSql(queries[0]!)!;
-    const plan = (scan: 'exact' | 'hnsw') =>
-      db.sql.begin(async (tx) => {
-        await applyScan(tx, { scan, efSearch: 40, maxScanTuples: 20_000 });
-        const where = tx`c.vector_store_id = ANY(${['vs_big']}::text[]) AND (c.attributes->>'bucket') = '1'`;
-        const rows = await tx`EXPLAIN ${vectorQuery(tx, where, vector, 'error', 10)}`;
-        return rows.map((r) => r['QUERY PLAN']).join('\n');
+    const sql = db.sql;
+    const filter: Filter = { type: 'eq', key: 'bucket', value: 1 };
+    const plan = async (exactThreshold: number) => {
+      const statement = searchStatement(sql, {
+        projectId: 'proj_a',
+        storeIds: ['vs_big'],
+        filter: compileFilter(sql, filter),
+        filterOver: (column) => compileFilter(sql, filter, column),
+        vector,
+        text: null,
+        mode: 'vector',
+        k: 11,
+        offset: 0,
+        limit: 10,
+        weights: { embedding: 1, text: 0 },
+        scoreThreshold: null,
+        exactThreshold,
+        efSearch: 40,
+        known: null,
       });
-    expect(await plan('hnsw')).toMatch(/Index Scan using chunks_embedding/);
-    expect(await plan('exact')).not.toMatch(/chunks_embedding/);
-    // SET LOCAL only: nothing leaks out of the transaction into the shared backend.
-    const [settings] = await db.sql`SELECT current_setting('enable_sort') AS sort,
-      current_setting('enable_indexscan') AS indexscan, current_setting('hnsw.iterative_scan') AS iterative`;
-    expect(settings).toEqual({ sort: 'on', indexscan: 'on', iterative: 'off' });
+      const rows = await sql`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ${statement}`;
+      return rows.map((r) => r['QUERY PLAN'] as string);
+    };
+    const ran = (lines: string[], pattern: RegExp) =>
+      lines.filter((l) => pattern.test(l)).map((l) => !l.includes('never executed'));
+    const hnsw = await plan(0);
+    expect(ran(hnsw, /Index Scan using chunks_embedding/)).toEqual([true]);
+    const exact = await plan(10_000);
+    expect(ran(exact, /Index Scan using chunks_embedding/)).toEqual([false]);
+    // The exact scan orders by cosine_distance(), which the index cannot serve.
+    expect(exact.join('\n')).toMatch(/cosine_distance/);
+    // set_config(..., true) inside the statement: nothing leaks out into the shared backend.
+    const [settings] = await sql`SELECT current_setting('enable_sort') AS sort,
+      current_setting('hnsw.ef_search') AS ef, current_setting('hnsw.iterative_scan') AS iterative`;
+    expect(settings).toEqual({ sort: 'on', ef: '40', iterative: 'off' });
   });
 });
 
@@ -336,9 +359,14 @@ describe('scores, thresholds, paging and scope', () => {
       content: 'The service failed with error ECONNREFUSED while talking to the upstream.',
       attributes: {},
       page: null,
-      scoreDetails: { vector: null, text: 0.5 },
+      scoreDetails: { vector: null, text: hit!.score },
     });
-    expect(hit!.score).toBe(0.5);
+    // One query term: BM25 over its saturation bound is tf / (tf + k1 (1 - b + b dl / avgdl)), idf cancels.
+    const [len] = await db.sql<{ dl: number; avg: number }[]>`
+      SELECT tsvector_tokens(c.tsv) AS dl, s.token_count::float8 / s.chunk_count AS avg
+      FROM chunks c JOIN vector_stores s ON s.id = c.vector_store_id WHERE c.id = ${hit!.chunkId}`;
+    expect(hit!.score).toBeCloseTo(1 / (1 + 1.2 * (0.25 + (0.75 * len!.dl) / len!.avg)), 10);
+    expect(hit!.bm25).toBeGreaterThan(0);
     expect(typeof hit!.chunkId).toBe('number');
   });
 
@@ -506,7 +534,7 @@ describe('keyword and hybrid search', () => {
       weights: { embedding: 0, text: 1 },
     });
     expect(textOnly.data[0]!.content).toContain('ERR_4711');
-    expect(textOnly.data[0]!.score).toBe(0.5);
+    expect(textOnly.data[0]!.score).toBe(textOnly.data[0]!.scoreDetails.text);
     const vectorOnly = await search({
       vectorStoreIds: ['vs_text'],
       embedding,

@@ -1,9 +1,9 @@
 import { toSql } from 'pgvector';
-import type postgres from 'postgres';
-import type { Sql, Tx } from '../db/client.ts';
-import { ApiError } from '../errors.ts';
+import type { Sql } from '../db/client.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { compileFilter, type Filter } from './filters.ts';
-import { applyScan, DEFAULT_EXACT_THRESHOLD, EXACT, planScan, type Scan } from './plan.ts';
+import { DEFAULT_EXACT_THRESHOLD, knownMatches, rememberMatches, type Scan } from './plan.ts';
+import { searchStatement } from './statement.ts';
 
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 export interface SearchWeights {
@@ -26,6 +26,8 @@ export interface SearchParams {
   efSearch: number;
   /** Search exactly when at most this many chunks pass scope and filter. */
   exactThreshold?: number;
+  /** Fail with 404 (400 once expired) unless every store exists in the project; else skip those stores. */
+  requireStores?: boolean;
 }
 export interface SearchHit {
   chunkId: number;
@@ -38,6 +40,8 @@ export interface SearchHit {
   page: number | null;
   score: number;
   scoreDetails: { vector: number | null; text: number | null };
+  /** The raw Okapi BM25 score (keyword and hybrid search), for callers that normalise it themselves. */
+  bm25: number | null;
 }
 export interface SearchPage {
   data: SearchHit[];
@@ -51,32 +55,49 @@ export const DEFAULT_WEIGHTS: SearchWeights = { embedding: 0.7, text: 0.3 };
 /** offset + limit may not exceed this: deeper pages cost more than they are worth. */
 export const MAX_SEARCH_WINDOW = 1000;
 const MAX_TEXT_LENGTH = 4096;
-const HNSW_OVERFETCH = 2;
 const HALFVEC_MAX = 65504;
 
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
-interface Candidate {
-  id: number;
-  distance: number | null;
-  rank: number | null;
+interface Row {
+  found: string[];
+  expired: string[];
+  scan: Scan | null;
+  matches: number | null;
+  rn: number | null;
+  score: number;
+  vector: number | null;
+  text: number | null;
+  bm25: number | null;
+  chunkId: number;
+  vectorStoreId: string;
+  fileId: string;
+  filename: string;
+  chunkIndex: number;
+  content: string;
+  attributes: Record<string, string | number | boolean>;
+  page: number | null;
 }
 
-/** Cosine similarity in 0..1 from pgvector's cosine distance (NaN, from a zero vector, counts as 0). */
-export const vectorScore = (distance: number) =>
-  Number.isFinite(distance) ? Math.min(Math.max(1 - distance, 0), 1) : 0;
+/** The database's embedding dimension, read once per client (it is fixed when the schema is created). */
+const dimensionsOf = new WeakMap<Sql, Promise<number>>();
+function storedDimensions(sql: Sql): Promise<number> {
+  let dims = dimensionsOf.get(sql);
+  if (!dims) {
+    dims = sql<{ d: number }[]>`SELECT value::int AS d FROM settings WHERE key = 'embedding_dimensions'`.then(
+      (rows) => rows[0]?.d ?? 0,
+    );
+    dims.catch(() => dimensionsOf.delete(sql));
+    dimensionsOf.set(sql, dims);
+  }
+  return dims;
+}
 
 /**
- * ts_rank_cd mapped into 0..1 without looking at other results, so the score means the same on
- * every page and for every query: 0.1 is what one cover of unweighted lexemes earns, so one full
- * match of the query scores 0.5 and more (or denser) matches approach 1.
- */
-export const textScore = (rank: number) => (rank > 0 ? rank / (rank + 0.1) : 0);
-
-/**
- * Searches the chunks of a project's vector stores, best first. Hybrid score =
- * (w_e * vectorScore + w_t * textScore) / (w_e + w_t), both parts computed exactly for every
- * candidate (the union of the vector top-K and the keyword top-K), so the fused score is a fixed
- * function of query and chunk and a score threshold means the same whatever else matched.
+ * Searches the chunks of a project's vector stores, best first, in one statement: the store check,
+ * the plan (from the chunk count kept with each store), the scan settings, the scan (and its exact
+ * fallback), keyword ranking, fusion, paging and the page's content all run in the database, in one
+ * round trip and no transaction. Hybrid score = (w_e * vector + w_t * text) / (w_e + w_t), both parts
+ * computed exactly for every candidate (the union of the vector top-K and the BM25 top-K), so the
+ * fused score is a fixed function of query and chunk and a threshold means the same whatever matched.
  */
 export async function searchChunks(sql: Sql, params: SearchParams): Promise<SearchPage> {
   const { limit } = params;
@@ -92,68 +113,69 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
   if (mode !== 'keyword' && !embedding) {
     throw new ApiError('invalid_request', `${mode} search needs a query embedding`, 'query');
   }
-  const empty: SearchPage = { data: [], hasMore: false, scan: null };
-  if (mode === 'keyword' && !text) return empty;
+  const vector = embedding ? queryVector(embedding, await storedDimensions(sql)) : null;
+  if (mode === 'keyword' && !text) {
+    if (params.requireStores) await searchStores(sql, params); // still 404 for a missing store
+    return { data: [], hasMore: false, scan: null };
+  }
   const need = offset + limit + 1; // one more than the page tells whether there is a next page
-  const k = mode === 'hybrid' ? Math.max(need * 4, 40) : need;
+  const countKey = JSON.stringify([params.projectId, params.vectorStoreIds, params.filter ?? null]);
+  const rows = await sql<Row[]>`${searchStatement(sql, {
+    projectId: params.projectId,
+    storeIds: params.vectorStoreIds,
+    filter,
+    filterOver: (column) => compileFilter(sql, params.filter!, column),
+    vector,
+    text: mode === 'vector' ? null : text,
+    mode,
+    k: mode === 'hybrid' ? Math.max(need * 4, 40) : need,
+    offset,
+    limit,
+    weights,
+    scoreThreshold: params.scoreThreshold ?? null,
+    exactThreshold,
+    efSearch: params.efSearch,
+    known: filter ? knownMatches(countKey) : null,
+  })}`;
+  const head = rows[0]!;
+  if (params.requireStores) checkStores(params.vectorStoreIds, head);
+  if (filter && head.matches !== null) rememberMatches(countKey, head.matches);
+  const hits = rows.filter((r) => r.rn !== null && r.rn <= offset + limit);
+  return {
+    data: hits.map((r) => ({
+      chunkId: r.chunkId,
+      vectorStoreId: r.vectorStoreId,
+      fileId: r.fileId,
+      filename: r.filename,
+      chunkIndex: r.chunkIndex,
+      content: r.content,
+      attributes: r.attributes,
+      page: r.page,
+      score: r.score,
+      scoreDetails: { vector: r.vector, text: r.text },
+      bm25: r.bm25,
+    })),
+    hasMore: rows.some((r) => r.rn === offset + limit + 1),
+    scan: vector ? head.scan : null,
+  };
+}
 
-  return sql.begin('read only', async (tx) => {
-    const [scope] = await tx<{ dims: number; table_rows: number; ids: string[] }[]>`
-      SELECT (SELECT value::int FROM settings WHERE key = 'embedding_dimensions') AS dims,
-        (SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = 'chunks'::regclass) AS table_rows,
-        coalesce((SELECT array_agg(id ORDER BY id) FROM vector_stores
-          WHERE project_id = ${params.projectId} AND id = ANY(${params.vectorStoreIds}::text[])), '{}') AS ids`;
-    if (!scope) return empty;
-    const vector = embedding ? queryVector(embedding, scope.dims) : null;
-    if (scope.ids.length === 0) return empty;
-    const where = tx`c.vector_store_id = ANY(${scope.ids}::text[])${filter ? tx` AND ${filter}` : tx``}`;
+async function searchStores(sql: Sql, p: SearchParams): Promise<void> {
+  const [row] = await sql<{ found: string[]; expired: string[] }[]>`
+    SELECT coalesce(array_agg(id), '{}') AS found,
+      coalesce(array_agg(id) FILTER (WHERE expires_at <= now()), '{}') AS expired
+    FROM vector_stores WHERE project_id = ${p.projectId} AND id = ANY(${p.vectorStoreIds}::text[])`;
+  checkStores(p.vectorStoreIds, row!);
+}
 
-    let scan: Scan | null = null;
-    const found = new Map<number, Candidate>();
-    if (text && mode !== 'vector') {
-      for (const row of await keywordCandidates(tx, where, text, mode === 'hybrid' ? vector : null, k)) {
-        found.set(row.id, row);
-      }
+/** 404 for the first store not in the project, 400 for the first that has expired (in the caller's order). */
+function checkStores(ids: string[], scope: { found: string[]; expired: string[] }): void {
+  for (const id of ids) if (!scope.found.includes(id)) throw notFound('vector store', id, 'vector_store_id');
+  for (const id of ids) {
+    if (scope.expired.includes(id)) {
+      throw new ApiError('expired', `Vector store ${id} has expired; create a new one.`, 'vector_store_id');
     }
-    if (vector) {
-      const plan = await planScan(tx, {
-        storeIds: scope.ids,
-        filter,
-        need: k,
-        exactThreshold,
-        tableRows: scope.table_rows,
-        efSearch: params.efSearch,
-        cacheKey: JSON.stringify([scope.ids, params.filter ?? null]),
-      });
-      await applyScan(tx, plan);
-      const rankText = mode === 'hybrid' ? text : null;
-      // Relaxed order returns later batches that may beat earlier ones: over-fetch, re-sort, cut.
-      const fetch = plan.scan === 'hnsw' ? k * HNSW_OVERFETCH : k;
-      let rows = await vectorQuery(tx, where, vector, rankText, fetch);
-      scan = plan.scan;
-      if (plan.scan === 'hnsw' && rows.length < k) {
-        // The index walk hit max_scan_tuples before enough rows passed the filter: rank them all.
-        await applyScan(tx, EXACT);
-        rows = await vectorQuery(tx, where, vector, rankText, k);
-        scan = 'exact';
-      }
-      const nearest = [...rows].sort((a, b) => a.distance! - b.distance! || a.id - b.id).slice(0, k);
-      for (const row of nearest) found.set(row.id, row);
-    }
-
-    const scored = [...found.values()]
-      .map((c) => ({ id: c.id, ...score(mode, c, weights) }))
-      .filter((c) => params.scoreThreshold === undefined || c.score >= params.scoreThreshold)
-      .sort((a, b) => b.score - a.score || a.id - b.id);
-    const page = scored.slice(offset, offset + limit);
-    const ids = page.map((c) => c.id);
-    const hydrated = await hydrate(tx, ids);
-    const data = page.flatMap((c) => {
-      const row = hydrated.get(c.id);
-      return row ? [{ ...row, score: c.score, scoreDetails: c.scoreDetails }] : [];
-    });
-    return { data, hasMore: scored.length > offset + limit, scan };
-  });
+  }
 }
 
 function checkParams(p: SearchParams, offset: number, exactThreshold: number, w: SearchWeights): void {
@@ -211,69 +233,4 @@ function queryVector(embedding: number[], dims: number): string {
     throw new ApiError('invalid_request', 'The query embedding is all zeros', 'query_embedding');
   }
   return toSql(embedding)!;
-}
-
-/**
- * The embedding side: nearest chunks by cosine distance (and their text rank for hybrid search).
- * The vector is written once: ORDER BY names its alias (a repeated vector is sent and computed twice).
- * Exported so that tests can EXPLAIN it.
- */
-export function vectorQuery(
-  tx: postgres.ISql,
-  where: Fragment,
-  vector: string,
-  text: string | null,
-  k: number,
-) {
-  // Ranked outside the LIMIT subquery, so only the k nearest pay for ts_rank_cd.
-  const rank = text ? tx`ts_rank_cd(v.tsv, websearch_to_tsquery('english', ${text}))` : tx`NULL::float4`;
-  return tx<Candidate[]>`
-    SELECT v.id, v.distance, ${rank} AS rank FROM (
-      SELECT c.id${text ? tx`, c.tsv` : tx``}, c.embedding <=> ${vector}::halfvec AS distance
-      FROM chunks c WHERE ${where}
-      ORDER BY distance LIMIT ${k}
-    ) v`;
-}
-
-async function keywordCandidates(
-  tx: Tx,
-  where: Fragment,
-  text: string,
-  vector: string | null,
-  k: number,
-): Promise<Candidate[]> {
-  // websearch_to_tsquery accepts any input (never a syntax error); stopwords alone match nothing.
-  // The distance is computed outside the LIMIT subquery, for the k best matches only.
-  const distance = vector ? tx`e.embedding <=> ${vector}::halfvec` : tx`NULL::float8`;
-  return tx<Candidate[]>`
-    SELECT t.id, ${distance} AS distance, t.rank FROM (
-      SELECT c.id, ts_rank_cd(c.tsv, q.query) AS rank
-      FROM chunks c, websearch_to_tsquery('english', ${text}) AS q(query)
-      WHERE c.tsv @@ q.query AND ${where}
-      ORDER BY rank DESC, c.id LIMIT ${k}
-    ) t ${vector ? tx`JOIN chunks e ON e.id = t.id` : tx``}`;
-}
-
-function score(mode: SearchMode, c: Candidate, w: SearchWeights) {
-  const vector = mode === 'keyword' ? null : vectorScore(c.distance ?? Number.NaN);
-  const text = mode === 'vector' ? null : textScore(c.rank ?? 0);
-  const fused =
-    mode === 'vector'
-      ? vector!
-      : mode === 'keyword'
-        ? text!
-        : (w.embedding * vector! + w.text * text!) / (w.embedding + w.text);
-  return { score: fused, scoreDetails: { vector, text } };
-}
-
-type Hydrated = Omit<SearchHit, 'score' | 'scoreDetails'>;
-
-async function hydrate(tx: Tx, ids: number[]): Promise<Map<number, Hydrated>> {
-  if (ids.length === 0) return new Map();
-  const rows = await tx<Hydrated[]>`
-    SELECT c.id AS "chunkId", c.vector_store_id AS "vectorStoreId", c.file_id AS "fileId", f.filename,
-      c.chunk_index AS "chunkIndex", c.content, c.attributes, c.page
-    FROM chunks c JOIN files f ON f.id = c.file_id
-    WHERE c.id = ANY(${ids.map(String)}::bigint[])`;
-  return new Map(rows.map((r) => [r.chunkId, r]));
 }

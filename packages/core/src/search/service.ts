@@ -3,12 +3,12 @@ import type { Sql } from '../db/client.ts';
 import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
-import { assertVectorStore, touchVectorStore } from '../vector-stores/service.ts';
 import { type Filter, flatFilterToFilter } from './filters.ts';
 import type { QueryEmbeddingCache } from './query-cache.ts';
 import { rewriteQuery } from './rewrite.ts';
 import type { SearchResultsPage, VectorStoreSearchParams } from './schemas.ts';
 import { MAX_SEARCH_WINDOW, type SearchHit, type SearchMode, searchChunks } from './search.ts';
+import { touchSoon } from './touch.ts';
 
 export interface SearchDeps {
   sql: Sql;
@@ -38,7 +38,6 @@ export async function searchVectorStores(
   p: VectorStoreSearchParams,
 ): Promise<SearchResultsPage> {
   const { sql, config, embedder } = deps;
-  for (const id of vectorStoreIds) await assertVectorStore(sql, projectId, id, true);
   const raw = p.query === undefined ? [] : typeof p.query === 'string' ? [p.query] : p.query;
   const queries = p.rewrite_query ? await Promise.all(raw.map((q) => rewriteQuery(config, q))) : raw;
   const mode = modeOf(p);
@@ -90,6 +89,7 @@ export async function searchVectorStores(
         scoreThreshold: p.ranking_options?.score_threshold ?? p.score_threshold,
         weights: hybrid ? { embedding: hybrid.embedding_weight, text: hybrid.text_weight } : undefined,
         efSearch: config.HNSW_EF_SEARCH,
+        requireStores: true,
       }),
     ),
   );
@@ -105,7 +105,7 @@ export async function searchVectorStores(
   const ranked = [...best.values()].sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
   const pageHits = ranked.slice(offset, offset + limit);
   const hasMore = ranked.length > offset + limit || runs.some((r) => r.hasMore);
-  await touchVectorStore(sql, vectorStoreIds);
+  touchSoon(sql, vectorStoreIds, () => metrics.inc('store_touch_errors_total'));
   return {
     object: 'vector_store.search_results.page',
     search_query: queries,

@@ -2,6 +2,8 @@
 
 const KEY = 'vectordb.console.apiKey';
 
+export const enc = encodeURIComponent;
+
 export interface FileCounts {
   in_progress: number;
   completed: number;
@@ -51,8 +53,23 @@ export interface Chunk {
 }
 export interface FileChunks {
   file_id: string;
-  text: string;
   data: Chunk[];
+}
+
+/** A file's parsed text: every page of …/files/{id}/content, joined. */
+export async function parsedText(storeId: string, fileId: string): Promise<string> {
+  let text = '';
+  let page: string | null = null;
+  do {
+    const query: string = page ? `?page=${enc(page)}` : '';
+    const res: { data: { text: string }[]; next_page: string | null } = await api(
+      'GET',
+      `/vector_stores/${enc(storeId)}/files/${enc(fileId)}/content${query}`,
+    );
+    text += res.data.map((d) => d.text).join('');
+    page = res.next_page;
+  } while (page);
+  return text;
 }
 export interface SearchHit {
   file_id: string;
@@ -183,5 +200,3 @@ export function fileInfo(id: string): Promise<FileObject> {
   }
   return p;
 }
-
-export const enc = encodeURIComponent;

@@ -1,5 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, enc, type FileChunks, fileInfo, type VectorStore, type VectorStoreFile } from './api.ts';
+import {
+  api,
+  enc,
+  type FileChunks,
+  fileInfo,
+  parsedText,
+  type VectorStore,
+  type VectorStoreFile,
+} from './api.ts';
 import { href } from './router.ts';
 import { announce, bytes, ErrorText, Status, useLoad, when } from './ui.tsx';
 
@@ -63,6 +71,10 @@ export function FilePage({ storeId, fileId, chunk }: { storeId: string; fileId: 
         : undefined,
     [storeId, fileId, completed],
   );
+  const text = useLoad(
+    async () => (completed ? parsedText(storeId, fileId) : undefined),
+    [storeId, fileId, completed],
+  );
   useEffect(() => {
     if (vsf.data?.status !== 'in_progress') return;
     const t = setTimeout(vsf.reload, 1000);
@@ -115,14 +127,17 @@ export function FilePage({ storeId, fileId, chunk }: { storeId: string; fileId: 
       )}
       {f && !completed && <p>The text and chunks appear once the file is completed.</p>}
       {chunks.error && <ErrorText>{chunks.error}</ErrorText>}
+      {text.error && <ErrorText>{text.error}</ErrorText>}
+      {text.data !== undefined && (
+        <details class="card">
+          <summary>
+            <h2 class="inline">Parsed text</h2> ({text.data.length.toLocaleString()} characters)
+          </summary>
+          <pre class="text">{text.data}</pre>
+        </details>
+      )}
       {chunks.data && (
         <>
-          <details class="card">
-            <summary>
-              <h2 class="inline">Parsed text</h2> ({chunks.data.text.length.toLocaleString()} characters)
-            </summary>
-            <pre class="text">{chunks.data.text}</pre>
-          </details>
           <h2>Chunks</h2>
           <ol class="chunks">
             {chunks.data.data.map((c) => (

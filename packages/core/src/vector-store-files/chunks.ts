@@ -12,11 +12,7 @@ interface ChunkRow {
   content: string;
 }
 
-/**
- * A completed file's chunks with their position, page and token count, and the parsed text they were
- * cut from (each chunk is text[char_start, char_end); the whitespace between chunks is not stored, so a
- * gap is rebuilt as one newline or space).
- */
+/** A completed file's chunks with their index, page, token count and range in the parsed text (…/content). */
 export async function vectorStoreFileChunks(
   sql: Sql,
   projectId: string,
@@ -34,17 +30,9 @@ export async function vectorStoreFileChunks(
   const rows = await sql<ChunkRow[]>`
     SELECT chunk_index, page, tokens, char_start, char_end, content FROM chunks
     WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} ORDER BY chunk_index`;
-  let text = '';
-  let end = 0;
-  for (const r of rows) {
-    if (r.char_start > end) text += r.char_start - end > 1 ? '\n' : ' ';
-    if (r.char_end > end) text += r.content.slice(Math.max(0, end - r.char_start));
-    end = Math.max(end, r.char_end);
-  }
   return {
     object: 'vector_store.file.chunks',
     file_id: fileId,
-    text,
     data: rows.map((r) => ({
       object: 'vector_store.file.chunk',
       chunk_index: r.chunk_index,

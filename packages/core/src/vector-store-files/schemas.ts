@@ -55,9 +55,6 @@ export const FileChunks = z
   .object({
     object: z.literal('vector_store.file.chunks'),
     file_id: z.string(),
-    text: z
-      .string()
-      .describe('the parsed text, rebuilt from the chunks (gaps between chunks become one space or newline)'),
     data: z.array(
       z.object({
         object: z.literal('vector_store.file.chunk'),

@@ -6,7 +6,7 @@ export const chunkEndpoints = [
   endpoint({
     method: 'get',
     path: '/v1/vector_stores/{vector_store_id}/files/{file_id}/chunks',
-    summary: 'Chunks of a file with index, page and tokens, and its parsed text (extension)',
+    summary: 'Chunks of a file with index, page, tokens and character range (extension)',
     tag: 'Vector store files',
     response: FileChunks,
     handler: (c, { params }) =>

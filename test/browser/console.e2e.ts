@@ -12,7 +12,22 @@ const KEY = 'sk-console-e2e-key';
 let app: TestApp;
 let b: Browser;
 
+/** Form controls with no accessible name (a <label>, aria-label or aria-labelledby): must stay empty. */
+const unlabelled = () =>
+  b.page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const c = el as HTMLInputElement;
+        if (c.type === 'hidden') return false;
+        const named = c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby');
+        return !named && !(el.tagName === 'BUTTON' && el.textContent?.trim());
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+
+/** Checks the console screen's labels (Swagger UI's own markup is not ours), then maybe saves a screenshot. */
 const shot = async (name: string) => {
+  if (b.page.url().includes('/console')) expect(await unlabelled()).toEqual([]);
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await b.page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: false });
@@ -62,7 +77,6 @@ describe('the console in Chromium', () => {
     await page.getByText('30 d after last use').waitFor();
     const [store] = (await app.client(KEY).vectorStores.list()).data;
     expect(store).toMatchObject({ name: 'Handbook', expires_after: { anchor: 'last_active_at', days: 30 } });
-    await shot('stores');
 
     // Upload: the txt by drag and drop, the pdf through the file input, each with attributes.
     await page.getByRole('link', { name: 'Handbook' }).click();
@@ -93,6 +107,10 @@ describe('the console in Chromium', () => {
     ).toEqual([1, 1]);
     await page.getByRole('link', { name: 'manual.pdf' }).waitFor();
     await shot('files');
+    await page.getByRole('link', { name: 'Stores', exact: true }).first().click();
+    await page.getByRole('cell', { name: /^2\/2$/ }).waitFor();
+    await shot('stores');
+    await page.getByRole('link', { name: 'Handbook' }).click();
 
     // Search with a filter built in the form: only the German file is left.
     await page.getByRole('link', { name: 'Search' }).click();
@@ -145,13 +163,29 @@ describe('the console in Chromium', () => {
     await page.locator('pre.text').first().getByText('Second page: landing.').waitFor();
     await shot('file');
 
-    // Health, then detach one file and delete the store, each after a confirmation.
+    // A file that cannot be parsed fails with its last_error, in the table and on the health tab.
     await page.getByRole('link', { name: 'Handbook' }).click();
+    await page.locator('#file-input').setInputFiles({
+      name: 'broken.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.7 this is not really a PDF'),
+    });
+    await page.locator('li[data-upload="broken.pdf"] .badge-failed').waitFor();
+    const failedRow = page.locator('tr[data-file]', { has: page.locator('.badge-failed') });
+    await failedRow.locator('.error').waitFor();
+    expect(await failedRow.locator('.error').textContent()).toMatch(/^invalid_file: /);
+
+    // Health: nothing in progress, one failure with its error, the server's ingest counters.
     await page.getByRole('link', { name: 'Health' }).click();
     await page.getByText('jobs in progress').waitFor();
-    expect(await page.locator('.tile strong').first().textContent()).toBe('0');
+    expect(await page.locator('.tile strong').allTextContents()).toEqual(
+      expect.arrayContaining(['0', '1', '2']),
+    );
+    await page.locator('li', { hasText: 'invalid_file' }).waitFor();
     await page.locator('td', { hasText: 'ingest_jobs_total' }).first().waitFor();
     await shot('health');
+
+    // Detach one file and delete the store, each after a confirmation.
     await page.getByRole('link', { name: 'Files' }).click();
     await page
       .locator('tr[data-file]')
@@ -159,7 +193,7 @@ describe('the console in Chromium', () => {
       .getByRole('button', { name: /Detach/ })
       .click();
     await page.getByRole('dialog').getByRole('button', { name: 'Detach' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('tr[data-file]').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-file]').length === 2);
     await page.getByRole('link', { name: 'Stores' }).first().click();
     await page.getByRole('button', { name: 'Delete Handbook' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();

@@ -103,9 +103,16 @@ export function sdkSnippet(origin: string, storeId: string, body: Record<string,
   ].join('\n');
 }
 
-/** The query's words (2+ letters), for highlighting: Postgres stems, so a word also marks its longer forms. */
+// Postgres's English full text ignores these; marking them (and words they begin) would be noise.
+const STOP = new Set(
+  'a an and are as at be by for from has have in is it its of on or that the this to was were will with'.split(
+    ' ',
+  ),
+);
+
+/** The query's words (2+ letters, no stop words), for highlighting; a word also marks its longer forms (stems). */
 export function terms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? [];
+  const words = (query.toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) ?? []).filter((w) => !STOP.has(w));
   return [...new Set(words)].sort((a, b) => b.length - a.length);
 }
 

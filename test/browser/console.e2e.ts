@@ -15,7 +15,7 @@ let b: Browser;
 /** Form controls with no accessible name (a <label>, aria-label or aria-labelledby): must stay empty. */
 const unlabelled = () =>
   b.page.evaluate(() =>
-    [...document.querySelectorAll('input, select, textarea, button')]
+    Array.from(document.querySelectorAll('input, select, textarea, button'))
       .filter((el) => {
         const c = el as HTMLInputElement;
         if (c.type === 'hidden') return false;

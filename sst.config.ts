@@ -6,7 +6,7 @@ export default $config({
     return {
       name: 'vectordb',
       home: 'aws',
-      // Production keeps its database and bucket when removed (and refuses to remove protected resources).
+      // Production refuses `sst remove` (protect); once allowed, it keeps its database, bucket and VPC (retain).
       removal: production ? 'retain' : 'remove',
       protect: production,
     };

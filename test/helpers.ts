@@ -1,12 +1,35 @@
 import { readFileSync } from 'node:fs';
 import { type Config, testConfig } from '@vsdb/core/config';
-import { type Database, openEmbedded } from '@vsdb/core/db/client';
+import { type Database, openDatabase, openEmbedded } from '@vsdb/core/db/client';
 import { inject } from 'vitest';
+import { cloneTemplate, engine, isNative, nativeUrl, poolerUrl, withDatabase } from './engine.ts';
 
 let snapshot: Blob | undefined;
 
-/** A fresh, migrated embedded database (in memory), restored from the suite's snapshot. */
+/**
+ * A fresh, migrated database for one test. On PGlite (npm test) an in-memory copy restored from the suite's
+ * snapshot; on the native engines (npm run test:engines) a database cloned from the migrated template,
+ * reached directly or through PgBouncer, and dropped on close. `url` names it either way.
+ */
 export async function freshDatabase(config: Config = testConfig()): Promise<Database> {
-  snapshot ??= new Blob([readFileSync(inject('snapshotPath'))]);
-  return openEmbedded(config, { snapshot });
+  if (!isNative) {
+    snapshot ??= new Blob([readFileSync(inject('snapshotPath'))]);
+    return openEmbedded(config, { snapshot });
+  }
+  const clone = await cloneTemplate(inject('templateDb'));
+  const url = withDatabase(engine === 'pgbouncer' ? poolerUrl() : nativeUrl(), clone.name);
+  const db = await openDatabase({ ...config, DATABASE_URL: url });
+  return {
+    ...db,
+    url,
+    close: async () => {
+      await db.close();
+      await clone.drop();
+    },
+  };
+}
+
+/** The direct (not pooled) URL of a database freshDatabase made on a native engine: for superuser-only steps. */
+export function directUrl(db: Database): string {
+  return withDatabase(nativeUrl(), new URL(db.url!).pathname.slice(1));
 }

@@ -30,7 +30,12 @@ const NOT_ON_NATIVE = [
   'test/driver-patch.test.ts',
 ];
 /** Contract tests (the official SDK as the client) that also run through the pooler. */
-const CONTRACT = ['test/openai-sdk.test.ts', 'test/search-sdk.test.ts', 'test/maia.test.ts', 'test/concurrency.test.ts'];
+const CONTRACT = [
+  'test/openai-sdk.test.ts',
+  'test/search-sdk.test.ts',
+  'test/maia.test.ts',
+  'test/concurrency.test.ts',
+];
 const DB_UNIT = [
   'packages/core/src/db/migrate.test.ts',
   'packages/core/src/search/search.test.ts',
@@ -52,7 +57,9 @@ const native = (name: 'native' | 'pgbouncer', include: string[], exclude: string
 // on PGlite; asking for them anyway says what is missing.
 const haveNative = Boolean(process.env.TEST_DATABASE_URL);
 if (!haveNative && process.argv.some((a) => a === 'native' || a === 'pgbouncer'))
-  throw new Error('TEST_DATABASE_URL is not set: run `bash scripts/postgres.sh` (as root) and export the two URLs it prints as TEST_DATABASE_URL and TEST_POOLER_URL.');
+  throw new Error(
+    'TEST_DATABASE_URL is not set: run `bash scripts/postgres.sh` (as root) and export the two URLs it prints as TEST_DATABASE_URL and TEST_POOLER_URL.',
+  );
 
 export default defineConfig({
   test: {

@@ -27,7 +27,8 @@ export function nativeUrl(): string {
 
 export function poolerUrl(): string {
   const url = env.TEST_POOLER_URL;
-  if (!url) throw new Error('TEST_POOLER_URL is not set (the PgBouncer URL scripts/postgres.sh prints second)');
+  if (!url)
+    throw new Error('TEST_POOLER_URL is not set (the PgBouncer URL scripts/postgres.sh prints second)');
   return url;
 }
 
@@ -40,7 +41,8 @@ export function withDatabase(url: string, name: string): string {
 
 /** Test databases are named for the process that made them, so a later run can drop what a killed one left. */
 export const DB_PREFIX = 'vsdb_test_';
-export const dbName = (kind: 'tpl' | 'db') => `${DB_PREFIX}${kind}_${process.pid}_${randomBytes(4).toString('hex')}`;
+export const dbName = (kind: 'tpl' | 'db') =>
+  `${DB_PREFIX}${kind}_${process.pid}_${randomBytes(4).toString('hex')}`;
 
 /** A short-lived superuser connection to the cluster's `postgres` database. */
 export function admin(): postgres.Sql {
@@ -66,15 +68,17 @@ export async function dropOrphans(sql: postgres.Sql): Promise<void> {
   }
 }
 
-/** Clones the migrated template into a new database; `drop` removes it (and ends whatever is still connected). */
-export async function cloneTemplate(template: string): Promise<{ name: string; drop(): Promise<void> }> {
+/** A new database, cloned from `template` (the migrated one) or empty; `drop` removes it (and ends its sessions). */
+export async function cloneTemplate(template?: string): Promise<{ name: string; drop(): Promise<void> }> {
   const name = dbName('db');
   const sql = admin();
   try {
     // Two clones of one template at the same moment can collide ("source database is being accessed").
     for (let attempt = 0; ; attempt++) {
       try {
-        await sql`CREATE DATABASE ${sql(name)} TEMPLATE ${sql(template)}`;
+        await (template
+          ? sql`CREATE DATABASE ${sql(name)} TEMPLATE ${sql(template)}`
+          : sql`CREATE DATABASE ${sql(name)}`);
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== '55006' || attempt > 50) throw err;

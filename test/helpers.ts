@@ -16,7 +16,16 @@ export async function freshDatabase(config: Config = testConfig()): Promise<Data
     snapshot ??= new Blob([readFileSync(inject('snapshotPath'))]);
     return openEmbedded(config, { snapshot });
   }
-  const clone = await cloneTemplate(inject('templateDb'));
+  return nativeDatabase(config, inject('templateDb'));
+}
+
+/** A database with nothing in it yet (not migrated), on the engine of this test process. */
+export async function emptyDatabase(config: Config = testConfig()): Promise<Database> {
+  return isNative ? nativeDatabase(config) : openEmbedded(config, {});
+}
+
+async function nativeDatabase(config: Config, template?: string): Promise<Database> {
+  const clone = await cloneTemplate(template);
   const url = withDatabase(engine === 'pgbouncer' ? poolerUrl() : nativeUrl(), clone.name);
   const db = await openDatabase({ ...config, DATABASE_URL: url });
   return {

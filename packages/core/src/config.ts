@@ -30,11 +30,12 @@ export const ConfigSchema = z
     DATABASE_URL: optional.pipe(z.url({ message: 'must be a postgres:// URL' }).optional()),
     DATABASE_POOL_MAX: int(1, 100).default(10),
     DATABASE_STATEMENT_TIMEOUT_MS: int(0).default(30_000),
-    // false behind a transaction-pooling proxy (RDS Proxy): named prepared statements pin the session.
+    // auto: unnamed statements on an external server, which work behind a transaction pooler (RDS Proxy,
+    // PgBouncer) as well as direct; true (named, one parse per connection) only for a direct connection.
     DATABASE_PREPARE: z
-      .enum(['true', 'false', '1', '0'])
-      .default('true')
-      .transform((s) => s === 'true' || s === '1'),
+      .enum(['auto', 'true', 'false', '1', '0'])
+      .default('auto')
+      .transform((s) => (s === 'auto' ? s : s === 'true' || s === '1')),
     MIGRATIONS_DIR: optional,
     BLOB_STORE: z.enum(['local', 's3']).default('local'),
     S3_BUCKET: optional,

@@ -40,14 +40,34 @@ export function normalizeDatabaseUrl(url: string): string {
   return url.replace(/^postgres(ql)?(\+\w+)?:\/\//, 'postgres://');
 }
 
+/**
+ * Startup parameters a transaction pooler lets through. PgBouncer refuses any other ("unsupported startup
+ * parameter") and RDS Proxy is reported to as well, so nothing else may ever be sent at connect time:
+ * settings go per transaction or per role (see boundStatements). test/engine-startup.test.ts holds us to it.
+ */
+export const POOLER_SAFE_STARTUP = ['user', 'database', 'client_encoding', 'application_name'];
+
 /** Connects to DATABASE_URL, or starts the embedded PGlite under DATA_DIR when it is unset. */
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.DATABASE_URL) {
-    const sql = postgres(normalizeDatabaseUrl(config.DATABASE_URL), {
-      ...clientOptions(config),
-      prepare: config.DATABASE_PREPARE,
-      connection: { statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS, application_name: 'vectordb' },
-    }) as unknown as Sql;
+    const url = normalizeDatabaseUrl(config.DATABASE_URL);
+    const open = () =>
+      boundStatements(
+        postgres(url, {
+          ...clientOptions(config),
+          // Named prepared statements live in one server session, which a transaction pooler (PgBouncer,
+          // RDS Proxy) does not keep: "prepared statement ... does not exist". Unnamed ones work everywhere.
+          prepare: config.DATABASE_PREPARE === 'auto' ? false : config.DATABASE_PREPARE,
+          connection: { application_name: 'vectordb' },
+        }) as unknown as Sql,
+        config.DATABASE_STATEMENT_TIMEOUT_MS,
+      );
+    let sql = open();
+    if (await setRoleStatementTimeout(sql, config.DATABASE_STATEMENT_TIMEOUT_MS)) {
+      // Connections opened before the new default keep the old one: start over with fresh ones.
+      await sql.end({ timeout: 5 });
+      sql = open();
+    }
     return { sql, kind: 'external', close: () => sql.end({ timeout: 5 }) };
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
@@ -88,6 +108,56 @@ export async function openEmbedded(
       return closed;
     },
   };
+}
+
+/**
+ * DATABASE_STATEMENT_TIMEOUT_MS without a startup parameter: every transaction begins with a transaction-local
+ * statement_timeout, sent in the same pipeline as its first statement (no extra round trip), so a transaction
+ * is bounded whatever server connection a pooler gives it.
+ */
+function boundStatements(sql: Sql, ms: number): Sql {
+  const begin = sql.begin.bind(sql) as (...args: unknown[]) => Promise<unknown>;
+  const bounded = (...args: unknown[]) => {
+    const fn = args.pop() as (tx: Tx) => unknown;
+    return begin(...args, async (tx: Tx) => {
+      const set = tx`SELECT set_config('statement_timeout', ${String(ms)}, true)`.execute();
+      const body = fn(tx);
+      const [, result] = await Promise.all([set, Array.isArray(body) ? Promise.all(body) : body]);
+      return result;
+    });
+  };
+  return Object.assign(sql, { begin: bounded as Sql['begin'] });
+}
+
+/**
+ * Statements outside a transaction get the bound as this role's default in this database (ALTER ROLE
+ * CURRENT_USER IN DATABASE ...: any role may set its own defaults), written only when it differs, so every
+ * new server session starts with it, pooled or not. 0 (the Migrator) leaves the default alone. Returns true
+ * when it wrote it. A role that may not write it keeps the per-transaction bound only.
+ */
+async function setRoleStatementTimeout(sql: Sql, ms: number): Promise<boolean> {
+  if (ms <= 0) return false;
+  const [row] = await sql<{ has: boolean }[]>`
+    SELECT coalesce(${`statement_timeout=${ms}`} = ANY(s.setconfig), false) AS has
+    FROM (SELECT 1) one LEFT JOIN pg_db_role_setting s
+      ON s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)`;
+  if (row?.has) return false;
+  try {
+    await sql.begin(async (tx) => {
+      await tx`SELECT set_config('vectordb.statement_timeout', ${String(ms)}, true)`;
+      await tx`DO $$ BEGIN
+        EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET statement_timeout = %s',
+          current_database(), current_setting('vectordb.statement_timeout')::int);
+      END $$`;
+    });
+    return true;
+  } catch (err) {
+    process.emitWarning(
+      `DATABASE_STATEMENT_TIMEOUT_MS bounds transactions only: could not set it as the role's default (${(err as Error).message})`,
+    );
+    return false;
+  }
 }
 
 /** True when an error means the database could not be reached (as opposed to a bad query). */

@@ -2,8 +2,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine, isNative, nativeUrl, withDatabase } from '../../../../test/engine.ts';
+import { emptyDatabase } from '../../../../test/helpers.ts';
 import { testConfig } from '../config.ts';
-import { type Database, openEmbedded } from './client.ts';
+import { type Database, openDatabase } from './client.ts';
 import {
   assertDimensions,
   MIGRATIONS_DIR,
@@ -19,7 +21,7 @@ const dimensions = config.EMBEDDING_DIMENSIONS;
 let db: Database;
 
 beforeAll(async () => {
-  db = await openEmbedded(config, {});
+  db = await emptyDatabase(config);
 });
 afterAll(() => db?.close());
 
@@ -28,7 +30,7 @@ const tables = async () =>
     await db.sql<{ t: string }[]>`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`
   ).map((r) => r.t);
 
-describe('migration runner on a fresh embedded database', () => {
+describe(`migration runner on a fresh database (${engine})`, () => {
   it('prints the pending SQL without changing anything', async () => {
     const text = await pendingSql(db.sql, { dimensions });
     expect(text).toContain('CREATE TABLE IF NOT EXISTS schema_migrations');
@@ -90,5 +92,31 @@ describe('migration runner on a fresh embedded database', () => {
     await migrateDown(db.sql, { dimensions, steps: 99 });
     const [a, b] = await Promise.all([migrateUp(db.sql, { dimensions }), migrateUp(db.sql, { dimensions })]);
     expect(a.length + b.length).toBe(readMigrations().length);
+  });
+});
+
+// On PGlite (one backend) runners cannot interleave; on a real server each runner here has its own
+// connections, so they race for real: on an empty database, down to the bookkeeping table itself.
+describe.runIf(isNative)('concurrent runners on separate connections (native)', () => {
+  it('apply each migration exactly once, starting from a database without even schema_migrations', async () => {
+    const runners = 4;
+    const dbs: Database[] = [];
+    const fresh = await emptyDatabase(config);
+    try {
+      const url = withDatabase(nativeUrl(), new URL(fresh.url!).pathname.slice(1));
+      for (let i = 0; i < runners; i++) dbs.push(await openDatabase({ ...config, DATABASE_URL: url }));
+      const results = await Promise.all(dbs.map((d) => migrateUp(d.sql, { dimensions })));
+      expect(
+        results
+          .flat()
+          .map((m) => m.version)
+          .sort((x, y) => x - y),
+      ).toEqual(readMigrations().map((m) => m.version));
+      const status = await Promise.all(dbs.map((d) => migrationStatus(d.sql)));
+      for (const s of status) expect(s.every((m) => m.state === 'applied')).toBe(true);
+    } finally {
+      await Promise.all(dbs.map((d) => d.close()));
+      await fresh.close();
+    }
   });
 });

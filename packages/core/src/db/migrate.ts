@@ -51,14 +51,25 @@ function render(text: string, opts: MigrateOptions): string {
   return text.replaceAll('{{EMBEDDING_DIMENSIONS}}', String(opts.dimensions));
 }
 
-async function ensureTable(sql: Sql): Promise<void> {
-  await sql`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    integer PRIMARY KEY,
-      name       text NOT NULL,
-      checksum   text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`;
+/**
+ * Runs `fn` in one transaction that first takes the migration lock, then makes sure the bookkeeping table
+ * exists: two runners never race on CREATE TABLE (concurrent CREATE ... IF NOT EXISTS can fail on the
+ * catalog's unique index). Transaction-scoped, so it holds behind a transaction pooler too; migrations may
+ * build indexes for a long time, so no statement timeout applies inside.
+ */
+async function locked<T>(sql: Sql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`SELECT set_config('statement_timeout', '0', true)`;
+    await tx`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        checksum   text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+    return fn(tx);
+  }) as Promise<T>;
 }
 
 type Applied = { version: number; name: string; checksum: string; applied_at: Date };
@@ -69,8 +80,7 @@ async function applied(sql: Sql | Tx): Promise<Applied[]> {
 
 /** Every migration, applied or not, and whether its file changed after it was applied. */
 export async function migrationStatus(sql: Sql, dir = MIGRATIONS_DIR): Promise<MigrationStatus[]> {
-  await ensureTable(sql);
-  const done = new Map((await applied(sql)).map((a) => [a.version, a]));
+  const done = new Map((await locked(sql, (tx) => applied(tx))).map((a) => [a.version, a]));
   const out: MigrationStatus[] = readMigrations(dir).map((m) => {
     const a = done.get(m.version);
     done.delete(m.version);
@@ -96,12 +106,10 @@ function assertUnchanged(done: Applied[], migrations: Migration[]): void {
 
 /** Applies every pending migration, one transaction each, under an advisory lock. Returns what it applied. */
 export async function migrateUp(sql: Sql, opts: MigrateOptions): Promise<Migration[]> {
-  await ensureTable(sql);
   const migrations = readMigrations(opts.dir);
   const done: Migration[] = [];
   for (;;) {
-    const next = await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    const next = await locked(sql, async (tx) => {
       const have = await applied(tx);
       assertUnchanged(have, migrations);
       const m = migrations.find((x) => !have.some((a) => a.version === x.version));
@@ -117,12 +125,10 @@ export async function migrateUp(sql: Sql, opts: MigrateOptions): Promise<Migrati
 
 /** Rolls back the last `steps` applied migrations, newest first. Returns what it rolled back. */
 export async function migrateDown(sql: Sql, opts: MigrateOptions & { steps?: number }): Promise<Migration[]> {
-  await ensureTable(sql);
   const migrations = readMigrations(opts.dir);
   const done: Migration[] = [];
   for (let i = 0; i < (opts.steps ?? 1); i++) {
-    const last = await sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    const last = await locked(sql, async (tx) => {
       const have = await applied(tx);
       assertUnchanged(have, migrations);
       const top = have.at(-1);

@@ -130,10 +130,7 @@ export async function listFiles(
     sql,
     q,
     { createdAt: sql`created_at`, id: sql`id` },
-    async (id) =>
-      (
-        await sql`SELECT created_at, id FROM files WHERE id = ${id} AND project_id = ${projectId}`
-      )[0] as never,
+    (id) => sql`SELECT created_at, id FROM files WHERE id = ${id} AND project_id = ${projectId}`,
     (where, order, limit) => sql<FileRow[]>`
       SELECT * FROM files WHERE project_id = ${projectId} AND ${live(sql)} AND ${purpose} AND ${where}
       ORDER BY ${order} LIMIT ${limit}`,

@@ -135,11 +135,8 @@ export async function listVectorStoreFiles(
     sql,
     q,
     { createdAt: sql`created_at`, id: sql`file_id` },
-    async (id) =>
-      (
-        await sql`SELECT created_at, file_id AS id FROM vector_store_files
-                  WHERE vector_store_id = ${vectorStoreId} AND file_id = ${id}`
-      )[0] as never,
+    (id) => sql`SELECT created_at, file_id AS id FROM vector_store_files
+                WHERE vector_store_id = ${vectorStoreId} AND file_id = ${id}`,
     (where, order, limit) => sql<Row[]>`
       SELECT *, ${chunkCount(sql)} FROM vector_store_files v
       WHERE vector_store_id = ${vectorStoreId} AND project_id = ${projectId} AND ${status} AND ${batch} AND ${where}

@@ -131,10 +131,7 @@ export async function listVectorStores(
     sql,
     q,
     { createdAt: sql`vs.created_at`, id: sql`vs.id` },
-    async (id) =>
-      (
-        await sql`SELECT created_at, id FROM vector_stores WHERE id = ${id} AND project_id = ${projectId}`
-      )[0] as never,
+    (id) => sql`SELECT created_at, id FROM vector_stores WHERE id = ${id} AND project_id = ${projectId}`,
     (where, order, limit) =>
       sql<
         StoreRow[]

@@ -19,7 +19,7 @@ const SPAWNING = [
   'test/server.test.ts',
 ];
 /** Tests that need a real PostgreSQL and only make sense there. */
-const NATIVE_ONLY = ['test/engine-*.test.ts', 'test/faults-statement-timeout.test.ts'];
+const NATIVE_ONLY = ['test/faults-statement-timeout.test.ts'];
 /** Tests of the embedded engine itself, or with no database at all: not repeated on native. */
 const NOT_ON_NATIVE = [
   ...SPAWNING,
@@ -29,12 +29,14 @@ const NOT_ON_NATIVE = [
   'test/bench-report.test.ts',
   'test/driver-patch.test.ts',
 ];
-/** Contract tests (the official SDK as the client) that also run through the pooler. */
+/** Contract tests (the official SDK as the client) and the pooler's own concerns, also run through PgBouncer. */
 const CONTRACT = [
   'test/openai-sdk.test.ts',
   'test/search-sdk.test.ts',
   'test/maia.test.ts',
   'test/concurrency.test.ts',
+  'test/faults-statement-timeout.test.ts',
+  'test/startup-packet.test.ts',
 ];
 const DB_UNIT = [
   'packages/core/src/db/migrate.test.ts',

@@ -1,89 +1,27 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { testConfig } from '@vsdb/core/config';
-import { type Database, openDatabase } from '@vsdb/core/db/client';
+import type { Database } from '@vsdb/core/db/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../packages/functions/src/app.ts';
 import { startTestApp, type TestApp } from './app.ts';
-import { tempDir } from './server.ts';
+import { engine } from './engine.ts';
+import { freshDatabase } from './helpers.ts';
 
 // DATABASE_STATEMENT_TIMEOUT_MS bounds every statement on an external Postgres, in and out of transactions,
 // and a statement it cancels answers 503 in the envelope. The embedded PGlite cannot interrupt a statement
-// (it runs in this process, without timers), so this needs a real server: the machine's PostgreSQL when it
-// has one (Debian's postgresql package); without it the test says so and is skipped.
+// (it runs without timers), so this runs on the native engines only (npm run test:engines), directly and
+// through PgBouncer: never as a startup parameter, which the pooler would refuse.
 
-function findBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort().reverse();
-  for (const v of versions) if (existsSync(join(root, v, 'bin', 'initdb'))) return join(root, v, 'bin');
-  return undefined;
-}
-
-const bin = findBin();
-const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()) || undefined;
-const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()) || undefined;
-const runnable = Boolean(bin && (process.getuid?.() !== 0 || uid));
-
-let pg: ChildProcess | undefined;
 let db: Database;
 let app: TestApp;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-describe.skipIf(!runnable)('statement timeouts on a real PostgreSQL', () => {
+describe(`statement timeouts on a real PostgreSQL (${engine})`, () => {
   beforeAll(async () => {
-    const dir = tempDir('vsdb-pg-');
-    const as = process.getuid?.() === 0 ? { uid, gid } : {};
-    if (as.uid) chownSync(dir, as.uid, as.gid!);
-    const init = spawnSync(
-      join(bin!, 'initdb'),
-      ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'],
-      {
-        ...as,
-        encoding: 'utf8',
-      },
-    );
-    expect(init.status, init.stderr).toBe(0);
-    const port = await freePort();
-    pg = spawn(
-      join(bin!, 'postgres'),
-      ['-D', dir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
-      {
-        ...as,
-        stdio: 'ignore',
-      },
-    );
-    const config = testConfig({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      DATABASE_STATEMENT_TIMEOUT_MS: '300',
-      DATABASE_POOL_MAX: '2',
-    });
-    for (let i = 0; ; i++) {
-      db = await openDatabase(config);
-      try {
-        await db.sql`SELECT 1`;
-        break;
-      } catch (err) {
-        await db.close();
-        if (i > 100) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    db = await freshDatabase(testConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '300', DATABASE_POOL_MAX: '2' }));
     app = await startTestApp();
   });
   afterAll(async () => {
     await db?.close();
     await app?.close();
-    pg?.kill('SIGINT');
   });
 
   it('sets DATABASE_STATEMENT_TIMEOUT_MS on every connection of the pool', async () => {
@@ -121,8 +59,4 @@ describe.skipIf(!runnable)('statement timeouts on a real PostgreSQL', () => {
       },
     });
   });
-});
-
-it.runIf(!runnable)('needs PostgreSQL (Debian package postgresql) for the statement timeout tests', () => {
-  console.warn('statement timeout tests skipped: no PostgreSQL server binaries under /usr/lib/postgresql');
 });

@@ -9,9 +9,13 @@ export class TcpProxy {
   private targetHost: string;
   private targetPort: number;
 
-  constructor(targetHost: string, targetPort: number) {
+  /** Sees every chunk a client sends, before it is forwarded (a test reads the startup packet with it). */
+  private tap: ((chunk: Buffer, client: Socket) => void) | undefined;
+
+  constructor(targetHost: string, targetPort: number, tap?: (chunk: Buffer, client: Socket) => void) {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
+    this.tap = tap;
   }
 
   async start(): Promise<void> {
@@ -26,6 +30,8 @@ export class TcpProxy {
 
   private connect(client: Socket): Socket {
     const upstream = createConnection(this.targetPort, this.targetHost);
+    const tap = this.tap;
+    if (tap) client.on('data', (chunk: Buffer) => tap(chunk, client));
     client.pipe(upstream).pipe(client);
     const drop = () => {
       client.destroy();

@@ -51,23 +51,17 @@ export const POOLER_SAFE_STARTUP = ['user', 'database', 'client_encoding', 'appl
 export async function openDatabase(config: Config): Promise<Database> {
   if (config.DATABASE_URL) {
     const url = normalizeDatabaseUrl(config.DATABASE_URL);
-    const open = () =>
-      boundStatements(
-        postgres(url, {
-          ...clientOptions(config),
-          // Named prepared statements live in one server session, which a transaction pooler (PgBouncer,
-          // RDS Proxy) does not keep: "prepared statement ... does not exist". Unnamed ones work everywhere.
-          prepare: config.DATABASE_PREPARE === 'auto' ? false : config.DATABASE_PREPARE,
-          connection: { application_name: 'vectordb' },
-        }) as unknown as Sql,
-        config.DATABASE_STATEMENT_TIMEOUT_MS,
-      );
-    let sql = open();
-    if (await setRoleStatementTimeout(sql, config.DATABASE_STATEMENT_TIMEOUT_MS)) {
-      // Connections opened before the new default keep the old one: start over with fresh ones.
-      await sql.end({ timeout: 5 });
-      sql = open();
-    }
+    const sql = boundStatements(
+      postgres(url, {
+        ...clientOptions(config),
+        // Named prepared statements live in one server session, which a transaction pooler (PgBouncer,
+        // RDS Proxy) does not keep: "prepared statement ... does not exist". Unnamed ones work everywhere.
+        prepare: config.DATABASE_PREPARE === 'auto' ? false : config.DATABASE_PREPARE,
+        connection: { application_name: 'vectordb' },
+      }) as unknown as Sql,
+      config.DATABASE_STATEMENT_TIMEOUT_MS,
+    );
+    await setRoleStatementTimeout(sql, config.DATABASE_STATEMENT_TIMEOUT_MS);
     return { sql, kind: 'external', close: () => sql.end({ timeout: 5 }) };
   }
   mkdirSync(config.DATA_DIR, { recursive: true });
@@ -132,31 +126,35 @@ function boundStatements(sql: Sql, ms: number): Sql {
 /**
  * Statements outside a transaction get the bound as this role's default in this database (ALTER ROLE
  * CURRENT_USER IN DATABASE ...: any role may set its own defaults), written only when it differs, so every
- * new server session starts with it, pooled or not. 0 (the Migrator) leaves the default alone. Returns true
- * when it wrote it. A role that may not write it keeps the per-transaction bound only.
+ * new server session starts with it, pooled or not. The session that writes it takes it too: it is the
+ * first connection of the pool (or the pooler's server connection it came through). Server connections a
+ * pooler opened before a new value was written keep the old default until it recycles them; transactions
+ * are bounded regardless. 0 (the Migrator) leaves the default alone.
  */
-async function setRoleStatementTimeout(sql: Sql, ms: number): Promise<boolean> {
-  if (ms <= 0) return false;
-  const [row] = await sql<{ has: boolean }[]>`
-    SELECT coalesce(${`statement_timeout=${ms}`} = ANY(s.setconfig), false) AS has
-    FROM (SELECT 1) one LEFT JOIN pg_db_role_setting s
-      ON s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-     AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)`;
-  if (row?.has) return false;
+async function setRoleStatementTimeout(sql: Sql, ms: number): Promise<void> {
+  if (ms <= 0) return;
   try {
     await sql.begin(async (tx) => {
+      const [row] = await tx<{ has: boolean }[]>`
+        SELECT coalesce(${`statement_timeout=${ms}`} = ANY(s.setconfig), false) AS has
+        FROM (SELECT 1) one LEFT JOIN pg_db_role_setting s
+          ON s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)`;
+      if (row?.has) return;
       await tx`SELECT set_config('vectordb.statement_timeout', ${String(ms)}, true)`;
       await tx`DO $$ BEGIN
         EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET statement_timeout = %s',
           current_database(), current_setting('vectordb.statement_timeout')::int);
       END $$`;
+      // Session-wide (false): this connection opened before the default existed.
+      await tx`SELECT set_config('statement_timeout', ${String(ms)}, false)`;
     });
-    return true;
   } catch (err) {
-    process.emitWarning(
-      `DATABASE_STATEMENT_TIMEOUT_MS bounds transactions only: could not set it as the role's default (${(err as Error).message})`,
-    );
-    return false;
+    // Not reachable yet (the caller retries its own queries), or not allowed: transactions stay bounded.
+    if (!isConnectionError(err))
+      process.emitWarning(
+        `DATABASE_STATEMENT_TIMEOUT_MS bounds transactions only: could not make it the role's default (${(err as Error).message})`,
+      );
   }
 }
 

@@ -183,6 +183,11 @@ describe('the console in Chromium', () => {
     );
     await page.locator('li', { hasText: 'invalid_file' }).waitFor();
     await page.locator('td', { hasText: 'ingest_jobs_total' }).first().waitFor();
+    // The same query was searched three times: its embedding came from the cache at least twice.
+    const cacheHits = page
+      .locator('tr', { hasText: 'query_embedding_cache_total' })
+      .filter({ hasText: 'hit' });
+    expect(Number(await cacheHits.locator('td').last().textContent())).toBeGreaterThanOrEqual(2);
     await shot('health');
 
     // Detach one file and delete the store, each after a confirmation.

@@ -116,9 +116,6 @@ function DropZone({ storeId, onDone }: { storeId: string; onDone: () => void }) 
         }}
       >
         <p>Drop files here, or</p>
-        <label class="button" for="file-input">
-          Choose files
-        </label>
         <input
           id="file-input"
           ref={input}
@@ -130,6 +127,9 @@ function DropZone({ storeId, onDone }: { storeId: string; onDone: () => void }) 
             e.currentTarget.value = '';
           }}
         />
+        <label class="button" for="file-input">
+          Choose files
+        </label>
         <p class="hint">txt, md, pdf, docx, html, json, code… Each is uploaded, attached and parsed.</p>
       </div>
       <label for="upload-attrs">Attributes for these uploads (JSON, optional)</label>

@@ -131,3 +131,7 @@ metrics.describe('embedding_tokens_total', 'Tokens sent to the embedding provide
 metrics.describe('ingest_jobs_total', 'Ingest jobs by outcome');
 metrics.describe('ingest_duration_seconds', 'Time to ingest one file');
 metrics.describe('search_duration_seconds', 'Search latency by mode');
+metrics.describe(
+  'query_embedding_cache_total',
+  'Search query embeddings served from the cache (hit) or embedded (miss)',
+);

@@ -1,4 +1,5 @@
 import type { EmbeddingProvider, EmbedOptions } from '../embedding/provider.ts';
+import { metrics } from '../metrics.ts';
 
 /** A small LRU of query embeddings, so a repeated query does not pay for the embedding call again. */
 export class QueryEmbeddingCache {
@@ -18,6 +19,9 @@ export class QueryEmbeddingCache {
     const missing = [...new Set(keys.filter((k) => !this.entries.has(k)))];
     this.hits += keys.length - missing.length;
     this.misses += missing.length;
+    if (keys.length > missing.length)
+      metrics.inc('query_embedding_cache_total', { outcome: 'hit' }, keys.length - missing.length);
+    if (missing.length) metrics.inc('query_embedding_cache_total', { outcome: 'miss' }, missing.length);
     if (missing.length) {
       const byKey = new Map(keys.map((k, i) => [k, texts[i]!]));
       const { embeddings } = await embedder.embed(

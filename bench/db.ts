@@ -7,14 +7,14 @@ import { type Config, testConfig } from '@vsdb/core/config';
 import { type Database, openEmbedded } from '@vsdb/core/db/client';
 import { migrateUp } from '@vsdb/core/db/migrate';
 import { createLogger } from '@vsdb/core/logger';
-import { type AppDeps, createApp } from '../packages/functions/src/app.ts';
-import { buildDeps } from '../packages/functions/src/runtime.ts';
+import { createServices, type ServerServices } from '@vsdb/core/services';
+import { createApp } from '../packages/functions/src/app.ts';
 
 export interface BenchApp {
   url: string;
   config: Config;
   db: Database;
-  deps: Awaited<ReturnType<typeof buildDeps>>;
+  deps: ServerServices;
   /** Serves the same deps under another config (e.g. another HNSW_EF_SEARCH) on a second port. */
   variant(config: Partial<Config>): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
@@ -37,7 +37,10 @@ export async function startBenchApp(env: Record<string, string>): Promise<BenchA
   const dataDir = mkdtempSync(join(tmpdir(), 'vsdb-bench-'));
   const config = testConfig({ DATA_DIR: dataDir, ...env });
   const db = await migratedDatabase(config);
-  const deps = await buildDeps(config, db, createLogger({ level: config.LOG_LEVEL }));
+  const deps = await createServices(config, 'server', {
+    db,
+    logger: createLogger({ level: config.LOG_LEVEL }),
+  });
   deps.worker.start();
   const main = await listen(deps);
   return {
@@ -55,7 +58,7 @@ export async function startBenchApp(env: Record<string, string>): Promise<BenchA
   };
 }
 
-async function listen(deps: AppDeps): Promise<{ url: string; close(): Promise<void> }> {
+async function listen(deps: ServerServices): Promise<{ url: string; close(): Promise<void> }> {
   const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

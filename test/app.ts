@@ -3,9 +3,9 @@ import { serve } from '@hono/node-server';
 import { type Config, testConfig } from '@vsdb/core/config';
 import type { Database } from '@vsdb/core/db/client';
 import { createLogger } from '@vsdb/core/logger';
+import { createServices, type ServerServices } from '@vsdb/core/services';
 import OpenAI from 'openai';
 import { createApp } from '../packages/functions/src/app.ts';
-import { buildDeps } from '../packages/functions/src/runtime.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 
@@ -13,7 +13,7 @@ export interface TestApp {
   url: string;
   config: Config;
   db: Database;
-  deps: Awaited<ReturnType<typeof buildDeps>>;
+  deps: ServerServices;
   /** An official SDK client pointed at this server. */
   client: (apiKey?: string) => OpenAI;
   close(): Promise<void>;
@@ -23,7 +23,10 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = testConfig({ DATA_DIR: tempDir(), INGEST_LEASE_SECONDS: '10', ...env });
   const db = await freshDatabase(config);
-  const deps = await buildDeps(config, db, createLogger({ level: config.LOG_LEVEL }));
+  const deps = await createServices(config, 'server', {
+    db,
+    logger: createLogger({ level: config.LOG_LEVEL }),
+  });
   deps.worker.start();
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -2,10 +2,10 @@ import { testConfig } from '@vsdb/core/config';
 import { type Database, openDatabase } from '@vsdb/core/db/client';
 import { runDoctor } from '@vsdb/core/doctor';
 import { createLogger } from '@vsdb/core/logger';
+import { createServices, type ServerServices } from '@vsdb/core/services';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
-import { buildDeps } from '../packages/functions/src/runtime.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 import { TcpProxy } from './tcp-proxy.ts';
@@ -18,7 +18,7 @@ const KEY = 'sk-faults-db';
 let embedded: Database;
 let proxy: TcpProxy;
 let db: Database;
-let deps: Awaited<ReturnType<typeof buildDeps>>;
+let deps: ServerServices;
 let h: Hono<AppEnv>;
 let blobRoot: string;
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
     INGEST_LEASE_SECONDS: '5',
   });
   db = await openDatabase(config);
-  deps = await buildDeps(config, db, createLogger({ level: 'silent' }));
+  deps = await createServices(config, 'server', { db, logger: createLogger({ level: 'silent' }) });
   deps.worker.start();
   h = createApp(deps);
 });

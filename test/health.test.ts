@@ -1,10 +1,10 @@
 import { testConfig } from '@vsdb/core/config';
 import { clientOptions, type Database } from '@vsdb/core/db/client';
 import { createLogger } from '@vsdb/core/logger';
+import { createServices } from '@vsdb/core/services';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../packages/functions/src/app.ts';
-import { buildDeps } from '../packages/functions/src/runtime.ts';
 import { freshDatabase } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -32,7 +32,9 @@ afterAll(async () => {
 describe('/health', () => {
   it('is ok, degraded while the database is away, and ok again when it returns', async () => {
     const db = { sql, kind: 'external', close: async () => {} } as unknown as Database;
-    const app = createApp(await buildDeps(config, db, createLogger({ level: 'silent' })));
+    const app = createApp(
+      await createServices(config, 'server', { db, logger: createLogger({ level: 'silent' }) }),
+    );
 
     const ok = await app.request('/health');
     expect(ok.status).toBe(200);

@@ -1,10 +1,9 @@
 // npm run doctor [-- --repair] [--json] [--stale-seconds N] [--min-age-seconds N]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBlobStore } from './blobs/store.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { openDatabase } from './db/client.ts';
 import { formatReport, runDoctor } from './doctor.ts';
+import { createServices } from './services.ts';
 
 const usage = 'usage: npm run doctor [-- --repair] [--json] [--stale-seconds N] [--min-age-seconds N]';
 
@@ -35,13 +34,13 @@ async function main(): Promise<number> {
   const minAge = seconds('min-age-seconds');
   const config = loadConfig();
   // Embedded: opening takes the DATA_DIR lock, so no server is running and nothing is between blob and row.
-  const db = await openDatabase(config);
+  const { db, blobs } = await createServices(config, 'migrate');
   try {
     const local = config.BLOB_STORE === 'local';
     const report = await runDoctor({
       sql: db.sql,
       blobRoot: local ? join(config.DATA_DIR, 'files') : undefined,
-      blobs: createBlobStore(config),
+      blobs,
       staleLeaseSeconds: staleLeaseSeconds ?? config.INGEST_LEASE_SECONDS * 10,
       minAgeSeconds: minAge ?? (db.kind === 'embedded' ? 0 : 3600),
       repair: values.repair === true,

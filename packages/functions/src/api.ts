@@ -6,7 +6,6 @@ import { handle } from 'hono/aws-lambda';
 import { createApp } from './app.ts';
 import { services } from './lambda/container.ts';
 import { withMetrics } from './lambda/metrics.ts';
-import { buildDeps } from './runtime.ts';
 
 /**
  * Kept back from the request's remaining time: ingestion run within the request stops this long before the
@@ -17,9 +16,8 @@ export const INLINE_MARGIN_MS = 5_000;
 let app: Promise<ReturnType<typeof handle>> | undefined;
 
 async function build() {
-  const { config, db, logger } = await services();
   // Behind API Gateway the API is public whatever HOST says: keys are required unless ALLOW_OPEN_ACCESS.
-  return handle(createApp(await buildDeps(config, db, logger, { exposed: true })));
+  return handle(createApp(await services('api')));
 }
 
 export function handler(event: APIGatewayProxyEventV2, context: Context) {

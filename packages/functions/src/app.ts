@@ -1,25 +1,26 @@
 import { isConnectionError } from '@vsdb/core/db/client';
 import { ApiError } from '@vsdb/core/errors';
+import type { Services } from '@vsdb/core/services';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
 import { type Endpoint, mount } from './http/endpoint.ts';
-import type { AppDeps, AppEnv } from './http/env.ts';
+import type { AppEnv } from './http/env.ts';
 import { auth } from './middleware/auth.ts';
 import { observe } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { consoleAssetRoutes } from './routes/console.ts';
 import { ENDPOINTS } from './routes/index.ts';
 
-export type { AppDeps, AppEnv } from './http/env.ts';
+export type { AppEnv } from './http/env.ts';
 
 /**
  * Builds the Hono app: middleware, the endpoints (routes/), and the one place errors become the OpenAI
  * envelope. `extra` endpoints (another dialect's mount) are served and documented like the others.
  */
-export function createApp(deps: AppDeps, extra: readonly Endpoint[] = []): Hono<AppEnv> {
+export function createApp(deps: Services, extra: readonly Endpoint[] = []): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);

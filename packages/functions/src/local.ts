@@ -1,29 +1,23 @@
 // `npm start`: the whole API on one Node process, over DATABASE_URL or the embedded Postgres.
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '@vsdb/core/config';
-import { prepareDatabase } from '@vsdb/core/db/setup';
 import { purgeAllDeletedBlobs } from '@vsdb/core/files/service';
 import { releaseAllLeases } from '@vsdb/core/ingest/jobs';
-import { createLogger } from '@vsdb/core/logger';
 import { runMaintenance } from '@vsdb/core/maintenance/run';
+import { createServices } from '@vsdb/core/services';
 import { createApp } from './app.ts';
-import { buildDeps } from './runtime.ts';
 
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
 
 async function main(): Promise<void> {
   const started = performance.now();
   const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const deps = await createServices(config, 'server');
+  const { db, logger } = deps;
   const log = logger.child('server');
-  const db = await prepareDatabase(config, logger);
   log.info(db.kind === 'embedded' ? `embedded Postgres in ${config.DATA_DIR}` : 'connected to DATABASE_URL');
   // The embedded database is ours alone (DATA_DIR is locked), so no other worker can hold a lease in it.
   if (db.kind === 'embedded') await releaseAllLeases(db.sql);
-  const deps = await buildDeps(config, db, logger).catch(async (err) => {
-    await db.close();
-    throw err;
-  });
   if (db.kind === 'embedded') {
     // Likewise no other process writes blobs here: clear what a killed one left half-done.
     const purged = await purgeAllDeletedBlobs(db.sql, deps.blobs);
@@ -32,7 +26,7 @@ async function main(): Promise<void> {
   }
   // What the maintenance cron does on AWS: expire files and uploads, purge deleted blobs, re-queue lost jobs.
   const maintain = () =>
-    runMaintenance({ sql: db.sql, blobs: deps.blobs, queue: deps.jobs, logger }).catch((err: unknown) =>
+    runMaintenance(deps).catch((err: unknown) =>
       log.warn('maintenance pass failed', { error: (err as Error).message }),
     );
   const maintenance = setInterval(maintain, MAINTENANCE_EVERY_MS);
@@ -54,17 +48,13 @@ async function main(): Promise<void> {
     log.info(`${signal}: finishing in-flight requests`);
     // close() stops accepting and waits for open requests; the database closes after them.
     server.close(async () => {
-      await deps.worker.stop();
-      await db.close();
+      await deps.close();
       log.info('stopped cleanly');
       process.exit(0);
     });
     setTimeout(() => {
       log.error('in-flight requests did not finish within 25 s; closing anyway');
-      deps.worker
-        .stop()
-        .then(() => db.close())
-        .finally(() => process.exit(1));
+      deps.close().finally(() => process.exit(1));
     }, 25_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));

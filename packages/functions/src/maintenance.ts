@@ -5,7 +5,6 @@ import { withMetrics } from './lambda/metrics.ts';
 
 export function handler(): Promise<MaintenanceReport> {
   return withMetrics(async () => {
-    const { db, blobs, queue, logger } = await services();
-    return runMaintenance({ sql: db.sql, blobs, queue, logger });
+    return runMaintenance(await services('maintenance'));
   });
 }

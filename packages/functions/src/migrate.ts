@@ -2,9 +2,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@vsdb/core/config';
-import { openDatabase } from '@vsdb/core/db/client';
 import { assertDimensions, migrateDown, migrateUp, migrationStatus } from '@vsdb/core/db/migrate';
-import { createLogger } from '@vsdb/core/logger';
+import { createServices } from '@vsdb/core/services';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lambdaConfig } from './lambda/container.ts';
@@ -35,11 +34,11 @@ export async function handler(event: unknown = {}, context?: Context): Promise<M
   if (!parsed.success) throw new Error(`Bad migrate event: ${parsed.error.issues[0]!.message}`);
   const { command, steps } = parsed.data;
   const config = lambdaConfig();
-  const log = createLogger({ level: config.LOG_LEVEL, json: true }).child('migrate');
   const dir = migrationsDir(config);
   const opts = { dimensions: config.EMBEDDING_DIMENSIONS, ...(dir ? { dir } : {}) };
   // Its own short-lived client: the function runs rarely, and takes an advisory lock per migration.
-  const db = await openDatabase(config);
+  const { db, logger } = await createServices(config, 'migrate');
+  const log = logger.child('migrate');
   try {
     // On a new stage the proxy's target registers late: wait for it, within this invocation's time.
     await waitForDatabase(db.sql, log, waitBudget(context?.getRemainingTimeInMillis?.()));

@@ -19,7 +19,8 @@ export function handler(event: SQSEvent, context?: Context): Promise<SQSBatchRes
 }
 
 async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  const { config, logger, ingest } = await services();
+  const ingest = await services('worker');
+  const { config, logger } = ingest;
   const log = logger.child('worker');
   const owner = `worker-${context?.awsRequestId ?? randomUUID()}`;
   const stop = new AbortController();

@@ -1,8 +1,8 @@
 // npm run keys -- create --project NAME [--name LABEL] | list | revoke ID
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { prepareDatabase } from '../db/setup.ts';
 import { createLogger } from '../logger.ts';
+import { createServices } from '../services.ts';
 import { createKey, listKeys, revokeKey } from './keys.ts';
 
 const usage = 'usage: npm run keys -- create --project NAME [--name LABEL] | list | revoke ID';
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = await prepareDatabase(config, createLogger({ level: 'warn' }));
+  const { db } = await createServices(config, 'cli', { logger: createLogger({ level: 'warn' }) });
   try {
     if (command === 'create') {
       const { key, info } = await createKey(db.sql, values.project!, values.name);

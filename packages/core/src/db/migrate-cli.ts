@@ -1,6 +1,6 @@
 // npm run migrate -- up | down [n] | status | sql
 import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase } from './client.ts';
+import { createServices } from '../services.ts';
 import { migrateDown, migrateUp, migrationStatus, pendingSql } from './migrate.ts';
 
 const [command = 'status', arg] = process.argv.slice(2);
@@ -17,7 +17,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = await openDatabase(config);
+  const { db } = await createServices(config, 'migrate');
   try {
     const opts = { dimensions: config.EMBEDDING_DIMENSIONS };
     if (command === 'up') {

@@ -1,22 +1,13 @@
 import { toSql } from 'pgvector';
-import type { BlobStore } from '../blobs/store.ts';
-import type { Config } from '../config.ts';
-import type { Sql } from '../db/client.ts';
-import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
 import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
+import type { Services } from '../services.ts';
 import { prepareFile } from './cpu-pool.ts';
 import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
 
-export interface IngestDeps {
-  config: Config;
-  sql: Sql;
-  blobs: BlobStore;
-  embedder: EmbeddingProvider;
-  logger: Logger;
-}
+/** What running a job needs. */
+export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' | 'logger'>;
 
 /** Attempts after which a job that keeps failing for unexpected reasons is failed for good. */
 export const MAX_ATTEMPTS = 3;

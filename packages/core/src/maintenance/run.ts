@@ -1,16 +1,12 @@
 import type { BlobStore } from '../blobs/store.ts';
 import type { Sql } from '../db/client.ts';
 import type { JobQueue, JobRef } from '../ingest/queue.ts';
-import type { Logger } from '../logger.ts';
 import { purgeRateLimits } from '../rate-limit.ts';
+import type { Services } from '../services.ts';
 import { expireUploads } from '../uploads/service.ts';
 
-export interface MaintenanceDeps {
-  sql: Sql;
-  blobs: BlobStore;
-  queue: JobQueue;
-  logger: Logger;
-}
+/** What a maintenance pass needs. */
+export type MaintenanceDeps = Pick<Services, 'sql' | 'blobs' | 'queue' | 'logger'>;
 
 export interface MaintenanceReport {
   expired_files: number;

@@ -1,21 +1,14 @@
-import type { Config } from '../config.ts';
-import type { Sql } from '../db/client.ts';
-import type { EmbeddingProvider } from '../embedding/provider.ts';
 import { ApiError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
+import type { Services } from '../services.ts';
 import { type Filter, flatFilterToFilter } from './filters.ts';
-import type { QueryEmbeddingCache } from './query-cache.ts';
 import { rewriteQuery } from './rewrite.ts';
 import type { SearchResultsPage, VectorStoreSearchParams } from './schemas.ts';
 import { MAX_SEARCH_WINDOW, type SearchHit, type SearchMode, searchChunks } from './search.ts';
 import { touchSoon } from './touch.ts';
 
-export interface SearchDeps {
-  sql: Sql;
-  config: Config;
-  embedder: EmbeddingProvider;
-  cache: QueryEmbeddingCache;
-}
+/** What a search needs. */
+export type SearchDeps = Pick<Services, 'sql' | 'config' | 'embedder' | 'queryCache'>;
 
 const encodePage = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
 function decodePage(page: string | undefined): number {
@@ -70,7 +63,7 @@ export async function searchVectorStores(
     embeddings = queries.map(() => null);
   } else {
     // A bound of its own, far below ingestion's: a caller is waiting, and a 502 now beats a search in minutes.
-    embeddings = await deps.cache.embed(embedder, queries, {
+    embeddings = await deps.queryCache.embed(embedder, queries, {
       deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
     });
   }

@@ -1,16 +1,12 @@
 import type { Config } from '../config.ts';
-import type { Sql } from '../db/client.ts';
-import type { JobRef, JobRunner } from '../ingest/queue.ts';
+import type { JobRef } from '../ingest/queue.ts';
+import type { Services } from '../services.ts';
 import { assertVectorStore, touchVectorStore } from '../vector-stores/service.ts';
 import type { VectorStoreFileCreateParams, VectorStoreFileObject } from './schemas.ts';
 import { type AttachInput, attachFiles, getVectorStoreFile } from './service.ts';
 
 /** What attaching needs: the database, the job runner, and the config's chunk sizes and inline bound. */
-export interface Ingestion {
-  sql: Sql;
-  jobs: JobRunner;
-  config: Config;
-}
+export type Ingestion = Pick<Services, 'sql' | 'jobs' | 'config'>;
 
 /** The chunk sizes a strategy of `auto` (or none) stands for. */
 export const chunkDefaults = (config: Config) => ({

@@ -4,16 +4,9 @@ import {
   VectorStoreSearchParams,
 } from '@vsdb/core/search/schemas';
 import { searchVectorStores } from '@vsdb/core/search/service';
-import type { Context } from 'hono';
 import { endpoint } from '../http/endpoint.ts';
-import type { AppEnv } from '../http/env.ts';
 
 const tag = 'Search';
-
-const searchDeps = (c: Context<AppEnv>) => {
-  const { sql, config, embedder, queryCache } = c.get('deps');
-  return { sql, config, embedder, cache: queryCache };
-};
 
 export const searchEndpoints = [
   endpoint({
@@ -24,7 +17,7 @@ export const searchEndpoints = [
     body: VectorStoreSearchParams,
     response: SearchResultsPage,
     handler: (c, { params, body }) =>
-      searchVectorStores(searchDeps(c), c.get('projectId'), [params.vector_store_id], body),
+      searchVectorStores(c.get('deps'), c.get('projectId'), [params.vector_store_id], body),
   }),
   endpoint({
     method: 'post',
@@ -34,6 +27,6 @@ export const searchEndpoints = [
     body: MultiStoreSearchParams,
     response: SearchResultsPage,
     handler: (c, { body: { vector_store_ids, ...body } }) =>
-      searchVectorStores(searchDeps(c), c.get('projectId'), [...new Set(vector_store_ids)], body),
+      searchVectorStores(c.get('deps'), c.get('projectId'), [...new Set(vector_store_ids)], body),
   }),
 ];

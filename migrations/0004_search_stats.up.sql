@@ -22,12 +22,15 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::integer FROM unnest(v) $$;
 
 -- Adds a statement's inserted chunks to their stores' statistics, or takes its deleted ones away.
--- Terms are upserted in key order, so concurrent writers to one store lock them in the same order.
--- A store being deleted is no longer visible here and is skipped: its rows go with it.
+-- The stores' rows are locked first (in id order), so writers to one store take turns and never
+-- deadlock over its terms. A store being deleted is no longer visible here and is skipped: its
+-- rows go with it.
 CREATE FUNCTION chunks_stats() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   sign integer := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
 BEGIN
+  PERFORM 1 FROM vector_stores WHERE id IN (SELECT DISTINCT vector_store_id FROM changed)
+    ORDER BY id FOR NO KEY UPDATE;
   INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
     SELECT c.vector_store_id, u.lexeme, sign * count(*)
     FROM changed c JOIN vector_stores s ON s.id = c.vector_store_id, unnest(c.tsv) u

@@ -151,6 +151,47 @@ describe('cancel and delete while ingesting', () => {
 });
 
 describe('rewrite_query with REWRITE_MODEL', () => {
+  it('embeds a batch of small files in shared requests, and the same text never twice', async () => {
+    const client = app.client();
+    const store = await client.vectorStores.create({ name: 'shared requests' });
+    const files = [];
+    for (let i = 0; i < 12; i++) {
+      const text = Array.from({ length: 3 }, (_, j) => paragraph(1000 + i * 10 + j)).join('\n\n');
+      files.push(
+        (
+          await client.files.create({
+            file: await toFile(Buffer.from(text), `s${i}.txt`),
+            purpose: 'assistants',
+          })
+        ).id,
+      );
+    }
+    fake.resetStats();
+    const batch = await client.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: files });
+    expect(batch.file_counts.completed).toBe(12);
+    const [{ n } = { n: 0 }] = await app.db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM chunks WHERE vector_store_id = ${store.id}`;
+    // Every file's chunks fit one request: far fewer requests than files.
+    expect(fake.stats.inputsPerRequest.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(fake.stats.requests).toBeLessThan(4);
+
+    // The same files in another store: every chunk comes from the cache.
+    const again = await client.vectorStores.create({ name: 'from the cache' });
+    fake.resetStats();
+    const second = await client.vectorStores.fileBatches.createAndPoll(again.id, { file_ids: files });
+    expect(second.file_counts.completed).toBe(12);
+    expect(fake.stats.requests).toBe(0);
+    const [counts] = await app.db.sql`
+      SELECT embedding_cache_hits::int AS hits, embedding_cache_misses::int AS misses FROM vector_stores WHERE id = ${again.id}`;
+    expect(counts).toEqual({ hits: n, misses: 0 });
+    // Identical vectors: the search ranks the two stores' copies alike.
+    const [diff] = await app.db.sql`
+      SELECT count(*)::int AS n FROM chunks a JOIN chunks b USING (file_id, chunk_index)
+      WHERE a.vector_store_id = ${store.id} AND b.vector_store_id = ${again.id} AND a.embedding::text <> b.embedding::text`;
+    expect(diff?.n).toBe(0);
+    await invariants();
+  });
+
   it('asks the chat model for the search query', async () => {
     const rewriting = await startTestApp({
       EMBEDDING_PROVIDER: 'openai',

@@ -1,3 +1,4 @@
+import { QueryEmbeddingCache } from '@vsdb/core/search/query-cache';
 import { touchesSettled } from '@vsdb/core/search/touch';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
@@ -281,6 +282,20 @@ describe('search through the SDK', () => {
     await client.vectorStores.search(store, { query: 'a query to cache' });
     await client.vectorStores.search(store, { query: 'a query to cache' });
     expect(app.deps.queryCache.hits).toBe(before + 1);
+    // Another instance (its own LRU) finds the query's embedding in the database, not at the provider.
+    let calls = 0;
+    const counting = {
+      ...app.deps.embedder,
+      embed: (...a: Parameters<typeof app.deps.embedder.embed>) => {
+        calls++;
+        return app.deps.embedder.embed(...a);
+      },
+    };
+    await app.deps.queryCache.settled();
+    await new QueryEmbeddingCache().embed(counting, ['a query to cache'], { sql: app.db.sql });
+    expect(calls).toBe(0);
+    await new QueryEmbeddingCache().embed(counting, ['a query nobody asked'], { sql: app.db.sql });
+    expect(calls).toBe(1);
 
     // last_active_at moves after the answer, at most once a minute per store: a search is not a write.
     const fresh = (await client.vectorStores.create({ name: 'touched' })).id;

@@ -1,13 +1,16 @@
-import { toSql } from 'pgvector';
 import { ApiError } from '../errors.ts';
 import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { prepareFile } from './cpu-pool.ts';
+import { embedChunks } from './embed.ts';
 import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
 
 /** What running a job needs. */
-export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' | 'logger'>;
+export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' | 'logger'> & {
+  /** Told when a job starts (+1) and stops (-1) waiting for embeddings, which take no CPU slot. */
+  embedWaiting?: (delta: number) => void;
+};
 
 /** Attempts after which a job that keeps failing for unexpected reasons is failed for good. */
 export const MAX_ATTEMPTS = 3;
@@ -80,9 +83,9 @@ async function runStages(
       abort.signal,
     );
     await check();
-    const embedded = await deps.embedder.embed(
-      chunks.map((c) => c.text),
-      { signal: abort.signal },
+    deps.embedWaiting?.(1);
+    const embedded = await embedChunks(sql, deps.embedder, chunks, abort.signal).finally(() =>
+      deps.embedWaiting?.(-1),
     );
     await check();
     const rows: ChunkRow[] = chunks.map((c, i) => ({
@@ -92,17 +95,20 @@ async function runStages(
       page: c.page,
       char_start: c.charStart,
       char_end: c.charEnd,
-      embedding: toSql(embedded.embeddings[i]!) as string,
+      embedding: embedded.embeddings[i]!,
     }));
     const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
     // The parsed text (and a CSV's rows) are kept in the same transaction as the chunks.
     const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens }, (tx) =>
-      saveDerived(tx, job.fileId, job.filename, extracted, csv),
+      saveDerived(tx, job.fileId, job.filename, extracted, csv).then(() =>
+        embedded.remember(tx, job.vectorStoreId),
+      ),
     );
     if (!done) throw new LeaseLost();
     log.info('file completed', {
       ...fields,
       chunks: chunks.length,
+      cached: embedded.hits,
       ms: Math.round(performance.now() - started),
     });
     return 'completed';

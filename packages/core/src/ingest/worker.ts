@@ -3,10 +3,14 @@ import { claimJobs } from './jobs.ts';
 import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
 import type { JobQueue, JobRef } from './queue.ts';
 
+/** How many jobs per ingest slot may wait for embeddings at once. */
+const MAX_WAITING_PER_SLOT = 128;
+
 const jobKey = (job: JobRef) => `${job.vectorStoreId}/${job.fileId}`;
 
 /**
- * The in-process worker pool of the local server: at most `concurrency` jobs at once, woken by enqueue and
+ * The in-process worker pool of the local server: at most `concurrency` jobs extracting, chunking or writing
+ * at once (jobs waiting for their embeddings do not count, so their requests can be shared), woken by enqueue and
  * polling now and then for expired leases. The database, not this object, knows which jobs exist.
  */
 export class IngestWorker implements JobQueue {
@@ -23,8 +27,17 @@ export class IngestWorker implements JobQueue {
   private woken = false;
   private loopDone: Promise<void> | undefined;
 
+  /** Jobs waiting for embeddings: they hold no CPU slot, so that many files share embedding requests. */
+  private waiting = 0;
+
   constructor(deps: IngestDeps, opts: { concurrency: number; pollMs?: number }) {
-    this.deps = deps;
+    this.deps = {
+      ...deps,
+      embedWaiting: (delta) => {
+        this.waiting += delta;
+        if (delta > 0) this.wake();
+      },
+    };
     this.concurrency = opts.concurrency;
     this.pollMs = opts.pollMs ?? 2000;
   }
@@ -105,7 +118,12 @@ export class IngestWorker implements JobQueue {
   private async loop(): Promise<void> {
     const log = this.deps.logger.child('worker');
     while (this.running) {
-      const free = this.concurrency - this.active.size;
+      // Waiting jobs free their slot, up to a bound on the leases one process holds.
+      const busy = this.active.size - this.waiting;
+      const free = Math.min(
+        this.concurrency - busy,
+        this.concurrency * MAX_WAITING_PER_SLOT - this.active.size,
+      );
       let claimed = 0;
       if (free > 0) {
         try {

@@ -65,6 +65,7 @@ export async function searchVectorStores(
     // A bound of its own, far below ingestion's: a caller is waiting, and a 502 now beats a search in minutes.
     embeddings = await deps.queryCache.embed(embedder, queries, {
       deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
+      sql,
     });
   }
 

@@ -1,0 +1,78 @@
+import type { Sql, Tx } from '../db/client.ts';
+import { cacheKeyOf, countCache, lookupEmbeddings, storeEmbeddings, vectorText } from '../embedding/cache.ts';
+import { EmbeddingCoalescer } from '../embedding/coalesce.ts';
+import type { EmbeddingProvider } from '../embedding/provider.ts';
+
+/** One coalescer per provider (per process): every job of the process shares its requests. */
+const coalescers = new WeakMap<EmbeddingProvider, EmbeddingCoalescer>();
+function coalescerOf(provider: EmbeddingProvider): EmbeddingCoalescer {
+  let c = coalescers.get(provider);
+  if (!c) {
+    c = new EmbeddingCoalescer(provider);
+    coalescers.set(provider, c);
+  }
+  return c;
+}
+
+export interface EmbeddedChunks {
+  /** halfvec text, in the chunks' order. */
+  embeddings: string[];
+  /** Tokens sent to the provider for this job. */
+  tokens: number;
+  hits: number;
+  misses: number;
+  /** Writes the new embeddings to the cache and the store's hit counts, in the job's own transaction. */
+  remember(tx: Tx, vectorStoreId: string): Promise<void>;
+}
+
+/**
+ * The embed stage of ingestion: chunks whose text the cache holds (any store, any earlier upload) are
+ * not embedded again; the rest go through the process's coalescer, which shares requests with the
+ * other jobs in flight. The local lexical embedding is computed in place (no requests to save).
+ */
+export async function embedChunks(
+  sql: Sql,
+  embedder: EmbeddingProvider,
+  chunks: { text: string; tokens: number }[],
+  signal: AbortSignal,
+): Promise<EmbeddedChunks> {
+  const key = cacheKeyOf(embedder);
+  const texts = chunks.map((c) => c.text);
+  const cached = await lookupEmbeddings(sql, key, [...new Set(texts)]);
+  const missing: { text: string; tokens: number }[] = [];
+  const seen = new Set<string>();
+  for (const c of chunks) {
+    if (cached.has(c.text) || seen.has(c.text)) continue;
+    seen.add(c.text);
+    missing.push(c);
+  }
+  let tokens = 0;
+  const fresh = new Map<string, string>();
+  if (missing.length) {
+    const inputs = missing.map((m) => m.text);
+    const result =
+      embedder.kind === 'local'
+        ? await embedder.embed(inputs, { signal })
+        : await coalescerOf(embedder).embed(inputs, { tokens: missing.map((m) => m.tokens), signal });
+    tokens = result.tokens;
+    for (const [i, m] of missing.entries()) fresh.set(m.text, vectorText(result.embeddings[i]!));
+  }
+  const hits = chunks.filter((c) => cached.has(c.text)).length;
+  const misses = chunks.length - hits;
+  return {
+    embeddings: texts.map((t) => cached.get(t) ?? fresh.get(t)!),
+    tokens,
+    hits,
+    misses,
+    remember: async (tx, vectorStoreId) => {
+      await storeEmbeddings(
+        tx,
+        key,
+        [...fresh].map(([text, embedding]) => ({ text, embedding })),
+      );
+      await tx`UPDATE vector_stores SET embedding_cache_hits = embedding_cache_hits + ${hits},
+        embedding_cache_misses = embedding_cache_misses + ${misses} WHERE id = ${vectorStoreId}`;
+      countCache(hits, misses);
+    },
+  };
+}

@@ -20,6 +20,31 @@ export const AttributesSchema = z
   )
   .refine((m) => Object.keys(m).length <= 16, 'attributes can have at most 16 keys');
 
+// RFC 9110 media type: type/subtype, then `; name=value` parameters (token or quoted string), ASCII only.
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(
+  `^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|"(?:[\\t !#-\\[\\]-~]|\\\\[\\t -~])*"))*$`,
+);
+
+/** True for a media type that can be sent back as a Content-Type header as is (no CR/LF, controls, non-ASCII). */
+export const isMediaType = (s: string) => s.length <= 255 && MEDIA_TYPE.test(s);
+
+/** A file's mime type, checked when it arrives: it is sent back in Content-Type on every download. */
+export const MediaTypeSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .refine(isMediaType, 'must be a media type such as text/plain (ASCII, at most 255 characters)');
+
+/** Control characters (C0, DEL, C1): never part of a file name worth keeping, and unsafe in headers and logs. */
+export function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
 export type Metadata = z.infer<typeof MetadataSchema>;
 export type Attributes = z.infer<typeof AttributesSchema>;
 

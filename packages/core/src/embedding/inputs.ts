@@ -35,6 +35,16 @@ export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['inpu
           : (input as number[][]).map((tokens) => decode(tokens));
   let total = 0;
   for (const [i, text] of texts.entries()) {
+    // The tokenizer's cost grows with the square of a run's length (an 80,000-letter word took 3 s): refuse
+    // such a run before tokenizing anything.
+    const run = longestRun(text);
+    if (run > MAX_RUN_CHARS) {
+      throw new ApiError(
+        'invalid_request',
+        `Input ${i} has a run of ${run} characters without a break (letters, spaces or punctuation); at most ${MAX_RUN_CHARS} are accepted.`,
+        'input',
+      );
+    }
     const tokens = countTokens(text);
     if (tokens > EMBEDDING_LIMITS.maxInputTokens) {
       throw new ApiError(
@@ -53,6 +63,38 @@ export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['inpu
     );
   }
   return texts;
+}
+
+/** The longest run of one character class the tokenizer keeps in one piece that is accepted. */
+export const MAX_RUN_CHARS = 2000;
+
+const LETTER = 0;
+const SPACE = 1;
+const PUNCT = 2;
+const DIGIT = 3;
+
+function classOf(c: number): number {
+  if (c === 32 || (c >= 9 && c <= 13)) return SPACE;
+  if (c >= 48 && c <= 57) return DIGIT;
+  if (c < 128) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? LETTER : PUNCT;
+  // General punctuation (and its spaces), CJK punctuation, full-width ASCII punctuation: they break runs.
+  if ((c >= 0x2000 && c <= 0x206f) || (c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xff20))
+    return PUNCT;
+  return LETTER; // everything else beyond ASCII
+}
+
+/** Length of the longest run of letters, of spaces or of punctuation (digits split every 3), in one pass. */
+export function longestRun(text: string): number {
+  let longest = 0;
+  let run = 0;
+  let prev = -1;
+  for (let i = 0; i < text.length; i++) {
+    const k = classOf(text.charCodeAt(i));
+    run = k === prev && k !== DIGIT ? run + 1 : 1;
+    prev = k;
+    if (run > longest) longest = run;
+  }
+  return longest;
 }
 
 /** OpenAI's base64 encoding: little-endian float32. */

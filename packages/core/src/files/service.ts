@@ -3,7 +3,7 @@ import type { Sql, Tx } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { paginate } from '../pagination.ts';
-import { type ListPage, listPage, unix } from '../schemas.ts';
+import { isMediaType, type ListPage, listPage, unix } from '../schemas.ts';
 import type { FileListParams, FileObject } from './schemas.ts';
 
 interface FileRow {
@@ -110,7 +110,8 @@ export async function fileContent(
   { url: string } | { body: ReadableStream<Uint8Array>; bytes: number; type: string; disposition: string }
 > {
   const row = await getFileRow(sql, projectId, id);
-  const type = row.mime_type || 'application/octet-stream';
+  // Checked when it arrives; a type stored before that check could not be sent as a header.
+  const type = row.mime_type && isMediaType(row.mime_type) ? row.mime_type : 'application/octet-stream';
   const disposition = `attachment; filename*=UTF-8''${encodeURIComponent(row.filename)}`;
   if (blobs.presignGet) {
     return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FILE_PURPOSES, FileObject } from '../files/schemas.ts';
-import { Timestamp } from '../schemas.ts';
+import { hasControlChars, MediaTypeSchema, Timestamp } from '../schemas.ts';
 
 // The wire contract of /v1/uploads.
 
@@ -10,10 +10,16 @@ export const UPLOAD_TTL_SECONDS = 3600;
 export const UPLOAD_MAX_PARTS = 10_000;
 
 export const UploadCreateParams = z.object({
-  filename: z.string().trim().min(1).max(512),
+  filename: z
+    .string()
+    .trim()
+    .min(1)
+    .max(512)
+    .refine((s) => !hasControlChars(s), 'must not contain control characters'),
   purpose: z.enum(FILE_PURPOSES),
   bytes: z.number().int().min(1),
-  mime_type: z.string().trim().min(1).max(255),
+  // Sent back in Content-Type on every download of the file.
+  mime_type: MediaTypeSchema,
   expires_after: z
     .object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) })
     .optional(),

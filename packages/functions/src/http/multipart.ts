@@ -1,7 +1,20 @@
 import { Readable } from 'node:stream';
 import { ApiError } from '@vsdb/core/errors';
+import { hasControlChars, isMediaType } from '@vsdb/core/schemas';
 import busboy from 'busboy';
 import { isUnstorable } from './validate.ts';
+
+/** Form limits: a handful of fields is all any route reads. */
+const LIMITS = { fields: 50, files: 1, parts: 60, fieldNameSize: 200 };
+/**
+ * After a refusal, the rest of the body is read and dropped up to this much, so the client finishes sending
+ * and reads the 400 (destroying the socket mid-send loses it: EPIPE); a larger remainder closes it.
+ */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The request's body was cut off by the client: its error, not ours (never database_unavailable). */
+const interrupted = () =>
+  new ApiError('invalid_request', 'The upload was interrupted before the request body was complete.');
 
 export interface FilePart<T> {
   field: string;
@@ -36,7 +49,7 @@ export function parseMultipart<T>(
   try {
     bb = busboy({
       headers: { 'content-type': type },
-      limits: { fieldSize: opts.maxFieldBytes, fields: 50, files: 1, parts: 60, fieldNameSize: 200 },
+      limits: { fieldSize: opts.maxFieldBytes, ...LIMITS },
       defParamCharset: 'utf8',
     });
   } catch (err) {
@@ -48,13 +61,15 @@ export function parseMultipart<T>(
     let file: FilePart<T> | undefined;
     let pending: Promise<void> | undefined;
     let failed = false;
+    let cutOff = false;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       source.unpipe(bb);
-      source.destroy();
+      drain(source);
       if (file && opts.onAbandon) opts.onAbandon(file.result).catch(() => {});
-      reject(err);
+      // A stream error after the client went away (ECONNRESET, aborted) is the client's doing.
+      reject((cutOff || req.signal?.aborted) && !(err instanceof ApiError) ? interrupted() : err);
     };
     bb.on('field', (name, value, info) => {
       if (info.valueTruncated) {
@@ -74,9 +89,10 @@ export function parseMultipart<T>(
       // up): unheard, that error would crash the process. busboy reports it too, and fail() answers it.
       stream.on('error', () => {});
       const meta = { field, filename: info.filename ?? '', mimeType: info.mimeType };
-      if (isUnstorable(meta.filename) || isUnstorable(field)) {
+      const refused = refusal(meta);
+      if (refused) {
         stream.resume();
-        fail(new ApiError('invalid_request', 'The file name must not contain NUL characters.', 'file'));
+        fail(refused);
         return;
       }
       pending = Promise.resolve()
@@ -105,7 +121,43 @@ export function parseMultipart<T>(
         if (!failed) resolve({ fields, file });
       }, fail);
     });
-    source.on('error', (err) => fail(new ApiError('invalid_request', `Upload interrupted: ${err.message}`)));
+    source.on('error', () => {
+      cutOff = true;
+      fail(interrupted());
+    });
+    req.signal?.addEventListener('abort', () => {
+      cutOff = true;
+    });
     source.pipe(bb);
   });
+}
+
+/** Why a file part's name or type cannot be kept (both go back out in headers), or undefined. */
+function refusal(meta: { field: string; filename: string; mimeType: string }): ApiError | undefined {
+  if (isUnstorable(meta.filename) || isUnstorable(meta.field) || hasControlChars(meta.filename)) {
+    return new ApiError(
+      'invalid_request',
+      'The file name must not contain control characters or unpaired surrogates.',
+      'file',
+    );
+  }
+  if (!isMediaType(meta.mimeType)) {
+    return new ApiError(
+      'invalid_request',
+      "The file part's Content-Type must be a media type such as text/plain (ASCII, at most 255 characters).",
+      'file',
+    );
+  }
+  return undefined;
+}
+
+/** Reads and drops what is left of a refused body (bounded), so the client can read the answer. */
+function drain(source: Readable) {
+  let left = DRAIN_MAX_BYTES;
+  source.on('data', (chunk: Uint8Array) => {
+    left -= chunk.byteLength;
+    if (left < 0) source.destroy();
+  });
+  source.on('error', () => {});
+  source.resume();
 }

@@ -8,8 +8,10 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where
   if (bad !== undefined) {
     throw new ApiError(
       'invalid_request',
-      `Invalid '${bad || `request ${where}`}': text must not contain NUL characters or unpaired surrogates.`,
-      bad || null,
+      bad.reserved
+        ? `Invalid '${bad.path}': the key '__proto__' is not accepted (it could not be stored or matched as sent).`
+        : `Invalid '${bad.path || `request ${where}`}': text must not contain NUL characters or unpaired surrogates.`,
+      bad.path || null,
     );
   }
   const result = schema.safeParse(value);
@@ -24,19 +26,22 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where
 export const isUnstorable = (s: string) => s.includes('\u0000') || !s.isWellFormed();
 
 /**
- * The path (dot-joined, '' for the value itself) of the first string or key that Postgres cannot store, or
- * undefined. Walked without recursion: a body may nest as deep as JSON.parse allows.
+ * The path (dot-joined, '' for the value itself) of the first string or key that Postgres cannot store, or of
+ * the first `__proto__` key (`reserved`): JSON.parse makes it an own key, but any object built from it (zod's
+ * records among them) would set a prototype instead, dropping the key and whatever it held (a filter, say).
+ * Walked without recursion: a body may nest as deep as JSON.parse allows.
  */
-export function unstorableAt(value: unknown): string | undefined {
+export function unstorableAt(value: unknown): { path: string; reserved: boolean } | undefined {
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
-      if (isUnstorable(v)) return path;
+      if (isUnstorable(v)) return { path, reserved: false };
     } else if (v !== null && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) {
         const at = path ? `${path}.${k}` : k;
-        if (isUnstorable(k)) return at;
+        if (k === '__proto__') return { path: at, reserved: true };
+        if (isUnstorable(k)) return { path: at, reserved: false };
         stack.push([child, at]);
       }
     }
@@ -68,7 +73,14 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 
 async function readUtf8(req: Request): Promise<string> {
   if (!req.body) return '';
-  const bytes = await req.arrayBuffer();
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await req.arrayBuffer();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // The client went away mid-body: its error (a 400 in the metrics), never database_unavailable.
+    throw new ApiError('invalid_request', 'The request body was cut off before it was complete.');
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

@@ -62,11 +62,15 @@ export function parseMultipart<T>(
     let pending: Promise<void> | undefined;
     let failed = false;
     let cutOff = false;
+    let active: Readable | undefined;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       source.unpipe(bb);
       drain(source);
+      // A file still arriving is abandoned: its store sees an error now (and removes its temporary file)
+      // instead of waiting for bytes that will not come.
+      active?.destroy(new Error('The request was refused or cut off.'));
       if (file && opts.onAbandon) opts.onAbandon(file.result).catch(() => {});
       // A stream error after the client went away (ECONNRESET, aborted) is the client's doing.
       reject((cutOff || req.signal?.aborted) && !(err instanceof ApiError) ? interrupted() : err);
@@ -88,6 +92,7 @@ export function parseMultipart<T>(
       // A form cut short destroys this stream with an error, maybe before onFile reads it (or after it gave
       // up): unheard, that error would crash the process. busboy reports it too, and fail() answers it.
       stream.on('error', () => {});
+      active = stream;
       const meta = { field, filename: info.filename ?? '', mimeType: info.mimeType };
       const refused = refusal(meta);
       if (refused) {
@@ -125,8 +130,10 @@ export function parseMultipart<T>(
       cutOff = true;
       fail(interrupted());
     });
+    // The client went away: node-server aborts the signal, but the body stream may just stop.
     req.signal?.addEventListener('abort', () => {
       cutOff = true;
+      fail(interrupted());
     });
     source.pipe(bb);
   });

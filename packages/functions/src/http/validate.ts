@@ -77,7 +77,8 @@ async function readUtf8(req: Request): Promise<string> {
   try {
     bytes = await req.arrayBuffer();
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    // The endpoint's body limit answers 413 for its own error.
+    if (err instanceof ApiError || (err as Error | null)?.name === 'BodyLimitError') throw err;
     // The client went away mid-body: its error (a 400 in the metrics), never database_unavailable.
     throw new ApiError('invalid_request', 'The request body was cut off before it was complete.');
   }

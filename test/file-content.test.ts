@@ -63,7 +63,7 @@ describe('GET /v1/vector_stores/{id}/files/{file_id}/content', () => {
     const { body } = await get(store, file);
     const texts = (body.data as { text: string }[]).map((d) => d.text);
     expect(texts).toHaveLength(3);
-    texts.forEach((t, i) => expect(t).toContain(`Page ${i + 1} speaks of apples ${i + 1}.`));
+    for (const [i, t] of texts.entries()) expect(t).toContain(`Page ${i + 1} speaks of apples ${i + 1}.`);
   });
 
   it('pages a large file with has_more and next_page', async () => {

@@ -242,6 +242,19 @@ describe('the console in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('goes back to the sign-in form when the API refuses the kept key', async () => {
+    const { page } = b;
+    await page.goto(`${app.url}/console#/`);
+    await page.getByRole('heading', { name: 'Vector stores' }).waitFor();
+    await page.evaluate(() => sessionStorage.setItem('vectordb.console.apiKey', 'sk-revoked'));
+    await page.reload();
+    await page.getByText('Your key was refused; sign in again.').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Vector stores' }).waitFor();
+  });
+
   it('serves /docs offline: Swagger UI from the app renders the operations', async () => {
     const { page } = b;
     const before = b.requests.length;

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const ms = Math.round(performance.now() - started);
     log.info(`listening on http://${config.HOST}:${info.port} (ready in ${ms} ms)`);
+    log.info(`web console: http://${config.HOST}:${info.port}/console, API reference: /docs`);
     // Jobs left over from the last run (a poison file among them, perhaps) start only once requests are served.
     deps.worker.start();
   });

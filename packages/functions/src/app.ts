@@ -8,6 +8,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { secureHeaders } from 'hono/secure-headers';
 import { type Endpoint, mount } from './http/endpoint.ts';
 import type { AppEnv } from './http/env.ts';
+import { maiaApp } from './maia/index.ts';
 import { auth } from './middleware/auth.ts';
 import { observe } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -28,34 +29,35 @@ export function createApp(deps: Services, extra: readonly Endpoint[] = []): Hono
   });
   app.use(observe());
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
-  app.use(
-    cors({
-      // An allow-list; empty means no cross-origin access at all.
-      origin: (origin) => (deps.config.CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: [
-        'Authorization',
-        'X-API-Key',
-        'Content-Type',
-        'OpenAI-Beta',
-        'X-Request-Id',
-        'X-Stainless-*',
-      ],
-      exposeHeaders: ['X-Request-Id', 'openai-poll-after-ms', 'Retry-After'],
-      maxAge: 600,
-    }),
-  );
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) => {
-        const err = new ApiError(
-          'method_not_allowed',
-          `Method ${c.req.method} is not allowed on ${c.req.path}.`,
-        );
-        return c.json(err.toJSON(), 405, { Allow: methods.join(', ') });
-      },
-    }),
-  );
+  const openAiCors = cors({
+    // An allow-list; empty means no cross-origin access at all.
+    origin: (origin) => (deps.config.CORS_ORIGINS.includes(origin) ? origin : null),
+    allowHeaders: [
+      'Authorization',
+      'X-API-Key',
+      'Content-Type',
+      'OpenAI-Beta',
+      'X-Request-Id',
+      'X-Stainless-*',
+    ],
+    exposeHeaders: ['X-Request-Id', 'openai-poll-after-ms', 'Retry-After'],
+    maxAge: 600,
+  });
+  const notAllowed = methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) => {
+      const err = new ApiError(
+        'method_not_allowed',
+        `Method ${c.req.method} is not allowed on ${c.req.path}.`,
+      );
+      return c.json(err.toJSON(), 405, { Allow: methods.join(', ') });
+    },
+  });
+  // The MAIA dialect (docs/MAIA.md) answers CORS, 404 and 405 its own way, in its own envelope.
+  const maia = (c: { req: { path: string } }) => c.req.path === '/maia' || c.req.path.startsWith('/maia/');
+  app.use((c, next) => (maia(c) ? next() : openAiCors(c, next)));
+  app.use((c, next) => (maia(c) ? next() : notAllowed(c, next)));
+  app.route('/maia', maiaApp());
   app.route('/', consoleAssetRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));

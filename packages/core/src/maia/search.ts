@@ -87,7 +87,9 @@ export async function maiaSearch(deps: SearchDeps, projectId: string, storeId: s
   const embedding =
     p.query_embedding ??
     (
-      await deps.cache.embed(deps.embedder, [p.query], { deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS })
+      await deps.queryCache.embed(deps.embedder, [p.query], {
+        deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
+      })
     )[0]!;
   const filter = maiaFilter(p.filter);
   const base = { projectId, vectorStoreIds: [storeId], filter, efSearch: config.HNSW_EF_SEARCH };

@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
-import {
-  deleteVectorStore,
-  getVectorStore,
-  insertVectorStore,
-  type VectorStoreObject,
-} from '../vector-stores/service.ts';
+import type { VectorStoreObject } from '../vector-stores/schemas.ts';
+import { deleteVectorStore, getVectorStore, insertVectorStore } from '../vector-stores/service.ts';
 
 /** MAIA's CreateVectorStoreRequest: a name, metadata of any JSON, an optional expiry in days. */
 export const MaiaStoreCreate = z.object({

@@ -115,8 +115,9 @@ export async function maiaSearch(deps: SearchDeps, projectId: string, storeId: s
       merged.set(hit.chunkId, { hit, vector: hit.scoreDetails.vector ?? 0, text: 0 });
     for (const hit of keyword.data) {
       const seen = merged.get(hit.chunkId);
-      if (seen) seen.text = hit.scoreDetails.text ?? 0;
-      else merged.set(hit.chunkId, { hit, vector: 0, text: hit.scoreDetails.text ?? 0 });
+      // MAIA min-max normalises the raw BM25 score itself.
+      if (seen) seen.text = hit.bm25 ?? 0;
+      else merged.set(hit.chunkId, { hit, vector: 0, text: hit.bm25 ?? 0 });
     }
     const info = await extras(
       sql,

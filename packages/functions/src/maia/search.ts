@@ -12,15 +12,8 @@ import { readBody, readQuery } from './http.ts';
 /** MAIA's search, structured query (a store's CSV rows, or one file's) and CSV preview. */
 export const maiaSearchRoutes = new Hono<AppEnv>()
   .post('/:vector_store_id/search', async (c) => {
-    const deps = c.get('deps');
     const body = await readBody(c, MaiaSearchRequest);
-    const searchDeps = {
-      sql: deps.db.sql,
-      config: deps.config,
-      embedder: deps.embedder,
-      cache: deps.queryCache,
-    };
-    return c.json(await maiaSearch(searchDeps, c.get('projectId'), c.req.param('vector_store_id'), body));
+    return c.json(await maiaSearch(c.get('deps'), c.get('projectId'), c.req.param('vector_store_id'), body));
   })
   .post('/:vector_store_id/query', async (c) => {
     const body = await readBody(c, MaiaQueryRequest);

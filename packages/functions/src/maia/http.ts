@@ -11,10 +11,10 @@ export function validate<S extends z.ZodType>(
   where: 'body' | 'query',
 ): z.infer<S> {
   const bad = unstorableAt(value);
-  if (bad !== undefined)
-    throw unprocessable(where, [
-      { path: bad ? bad.split('.') : [], message: 'NUL characters are not allowed' },
-    ]);
+  if (bad !== undefined) {
+    const message = bad.reserved ? 'this key is reserved' : 'NUL characters are not allowed';
+    throw unprocessable(where, [{ path: bad.path ? bad.path.split('.') : [], message }]);
+  }
   const result = schema.safeParse(value);
   if (!result.success) throw unprocessable(where, result.error.issues);
   return result.data;

@@ -26,7 +26,9 @@ function missedBecause(g: Goal, r: BenchResult): string {
         `validation bring it to ${num(s.p50_ms)} ms`
       );
     case 'requests':
-      return `each file is embedded on its own (${num(i.files)} files: ${num(i.embedding_requests)} requests), while ${num(i.embedding_requests_min)} requests could carry all ${num(i.chunks)} chunks; one large file needs ${num(i.single_file.embedding_requests)} for a minimum of ${num(i.single_file.embedding_requests_min)}`;
+      return `${num(i.files)} files made ${num(i.embedding_requests)} requests where ${num(i.embedding_requests_min)} could carry all ${num(i.chunks)} chunks: requests are shared only by the jobs in flight within the coalescer's wait (100 ms after the last input, 2 s at most), and the fewest requests need first-fit packing of all of them at once; one large file needs ${num(i.single_file.embedding_requests)} for a minimum of ${num(i.single_file.embedding_requests_min)}`;
+    case 'cache':
+      return `${num(i.reingest.embedding_requests)} requests on the re-ingest`;
     case 'bundle':
       return `a cold start loads ${num(r.lambda.api_initial_bytes)} bytes of it; the rest is imported on first use`;
     case 'cold_start':

@@ -16,7 +16,9 @@ import {
   sqlSearch,
   withSqlScan,
 } from './probes.ts';
+import { benchQuality } from './quality.ts';
 import { median, progress, quantile, round, timed } from './stats.ts';
+import { benchThroughput } from './throughput.ts';
 import { type Corpus, cosine, exactTopK, generateCorpus } from './vectors.ts';
 
 export interface SearchOptions {
@@ -167,6 +169,13 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
   });
   sizeCurve.sort((a, b) => a.chunks - b.chunks);
 
+  progress('search: throughput at 1 / 4 / 16 clients, CPU per search');
+  const throughput = await benchThroughput(app.url, 'vs_main', queries, keys, Math.min(queries.length, 100));
+  progress(`search throughput: ${JSON.stringify(throughput)}`);
+  progress('search: retrieval quality on license texts');
+  const quality = await benchQuality(app.url);
+  progress(`search quality: ${JSON.stringify(quality)}`);
+
   const sqlP50 = ms(bare);
   return {
     dims,
@@ -191,6 +200,8 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     recall_at_10_filtered_10pct: cases[1]!.recall_at_10,
     recall_at_10_filtered_1pct: cases[2]!.recall_at_10,
     cases,
+    ...throughput,
+    quality,
     ef_curve: efCurve,
     size_curve: sizeCurve,
     data: dataShape(corpus, rows, truth),

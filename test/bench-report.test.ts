@@ -31,6 +31,7 @@ const run = (
     floor_s: 9.1,
     floor: { chunk_s: 0.3, embed_s: 0.15, write_s: 8.65 },
     over_floor: 3.95,
+    reingest: { seconds: 4.2, embedding_requests: 0, cache_hit_rate: 1 },
   };
   const partial: Omit<BenchResult, 'goals'> = {
     date: '2026-11-27T14:12:00.000Z',
@@ -83,6 +84,18 @@ const run = (
       recall_at_10: 0.988,
       recall_at_10_filtered_10pct: 1,
       recall_at_10_filtered_1pct: 0.94,
+      cpu_ms_per_search: 3.1,
+      searches_per_s_1: 80,
+      searches_per_s_4: 150,
+      searches_per_s_16: 160,
+      quality: {
+        source: 'test',
+        documents: 100,
+        queries: 40,
+        hybrid: { top1: 0.9, mrr_at_5: 0.93 },
+        keyword: { top1: 0.85, mrr_at_5: 0.9 },
+        vector: { top1: 0.6, mrr_at_5: 0.7 },
+      },
       cases: [
         {
           name: 'unfiltered',
@@ -176,7 +189,16 @@ describe('bench report writer', () => {
       'search.recall_at_10',
       'search.recall_at_10_filtered_10pct',
       'search.recall_at_10_filtered_1pct',
+      'search.cpu_ms_per_search',
+      'search.searches_per_s_1',
+      'search.searches_per_s_4',
+      'search.searches_per_s_16',
+      'search.quality.hybrid.top1',
+      'search.quality.hybrid.mrr_at_5',
+      'search.quality.keyword.top1',
+      'search.quality.vector.top1',
       'ingest.chunks_per_s',
+      'ingest.reingest.cache_hit_rate',
       'ingest.embedding_requests',
       'ingest.embedding_requests_min',
       'ingest.embedding_requests_over_min',
@@ -212,6 +234,7 @@ describe('bench report writer', () => {
       overhead: false,
       chunking: true,
       requests: false,
+      cache: true,
       bundle: true,
       cold_start: false,
     });
@@ -219,7 +242,7 @@ describe('bench report writer', () => {
     writeReport(r, p);
     const docs = readFileSync(p.docs, 'utf8');
     expect(docs).toContain('**API over bare SQL, p50** (8.03, target <= 1.5)');
-    expect(docs).toContain('169 files: 169 requests');
+    expect(docs).toContain('169 files made 169 requests');
   });
 
   it('replaces only its own block of the docs page', () => {

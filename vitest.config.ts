@@ -25,6 +25,7 @@ const NOT_ON_NATIVE = [
   ...SPAWNING,
   'test/lambda.test.ts',
   'test/lambda-sdk.test.ts',
+  'test/lambda-bounds.test.ts',
   'test/infra.test.ts',
   'test/bench-report.test.ts',
   'test/driver-patch.test.ts',
@@ -37,6 +38,7 @@ const CONTRACT = [
   'test/concurrency.test.ts',
   'test/faults-statement-timeout.test.ts',
   'test/startup-packet.test.ts',
+  'test/lambda-startup.test.ts',
 ];
 const DB_UNIT = [
   'packages/core/src/db/migrate.test.ts',

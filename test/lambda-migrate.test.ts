@@ -26,6 +26,14 @@ beforeAll(() => {
 });
 afterAll(() => vi.unstubAllEnvs());
 
+/** The same database (user, password, name) reached through a proxy on loopback. */
+const via = (url: string, port: number) => {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.href;
+};
+
 describe('migrate handler', () => {
   const all = readMigrations().map((m) => ({ version: m.version, name: m.name }));
 
@@ -60,7 +68,7 @@ describe('migrate handler', () => {
     const proxy = new TcpProxy(target.hostname, Number(target.port));
     await proxy.start();
     await proxy.cut(); // nothing listens on proxy.port for now
-    vi.stubEnv('DATABASE_URL', `postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
+    vi.stubEnv('DATABASE_URL', via(db.url!, proxy.port));
     try {
       const started = Date.now();
       setTimeout(() => proxy.start(), 1500);
@@ -80,9 +88,7 @@ describe('migrate handler', () => {
     const proxy = new TcpProxy(target.hostname, Number(target.port));
     await proxy.start();
     await proxy.cut();
-    const client = await openDatabase(
-      testConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` }),
-    );
+    const client = await openDatabase(testConfig({ DATABASE_URL: via(db.url!, proxy.port) }));
     // A clock the wait advances itself: the target "registers" once eight minutes have passed.
     let now = 0;
     const pauses: number[] = [];

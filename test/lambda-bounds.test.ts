@@ -9,7 +9,8 @@ import { httpEvent, lambdaContext, multipart, sqsEvent } from './lambda-events.t
 import { seededDataDir } from './seeded.ts';
 
 // What a Lambda invocation leaves behind: its metrics as EMF lines on stdout (the JSON log intact), and an
-// ingest run in the request that stops at the request's deadline and goes on on the worker.
+// ingest run in the request that stops at the request's deadline and goes on on the worker. And the
+// preflights API Gateway passes on (its own CORS is off): the app answers them from CORS_ORIGINS.
 
 let aws: FakeAws;
 let openai: FakeOpenAI;
@@ -35,6 +36,7 @@ beforeAll(async () => {
     SQS_QUEUE_URL: aws.queueUrl,
     INLINE_MAX_BYTES: '100000',
     INGEST_LEASE_SECONDS: '10',
+    CORS_ORIGINS: 'https://app.example.com',
   };
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
 });
@@ -182,5 +184,36 @@ describe('ingestion within an api request', () => {
     );
     expect(JSON.parse(res.body).status).toBe('completed');
     expect(aws.messages).toEqual([]);
+  });
+});
+
+describe('CORS through the api function (API Gateway passes preflights on)', () => {
+  const preflight = (origin: string) =>
+    api(
+      httpEvent('OPTIONS', '/v1/vector_stores', {
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      }),
+      lambdaContext(),
+    );
+
+  it('allows an origin in CORS_ORIGINS, with the headers the SDKs send', async () => {
+    const res = await preflight('https://app.example.com');
+    expect(res.statusCode).toBe(204);
+    expect(res.headers?.['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(String(res.headers?.['access-control-allow-headers']).toLowerCase()).toContain('authorization');
+  });
+
+  it('gives any other origin no CORS grant (not `*`)', async () => {
+    const res = await preflight('https://evil.example.net');
+    expect(res.headers?.['access-control-allow-origin']).toBeUndefined();
+    const get = await api(
+      httpEvent('GET', '/health', { headers: { origin: 'https://evil.example.net' } }),
+      lambdaContext(),
+    );
+    expect(get.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -234,3 +234,15 @@ function queryVector(embedding: number[], dims: number): string {
   }
   return toSql(embedding)!;
 }
+
+/**
+ * BM25 keyword ranking on its own, for callers that normalise scores themselves (the MAIA mount
+ * min-max normalises `bm25` over its candidates): the `limit` best chunks by raw Okapi BM25.
+ */
+export async function keywordSearch(
+  sql: Sql,
+  p: Pick<SearchParams, 'projectId' | 'vectorStoreIds' | 'filter' | 'limit'> & { text: string },
+): Promise<(SearchHit & { bm25: number })[]> {
+  const page = await searchChunks(sql, { ...p, embedding: null, mode: 'keyword', efSearch: 0 });
+  return page.data.map((h) => ({ ...h, bm25: h.bm25 ?? 0 }));
+}

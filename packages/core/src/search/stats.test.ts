@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
 import type { Database } from '../db/client.ts';
-import { searchChunks } from './search.ts';
+import { keywordSearch, searchChunks } from './search.ts';
 import { addFile, insertChunks, random, seedStore, unitVector } from './test-fixtures.ts';
 
 // The statistics the triggers of migration 0004 keep, against the same figures counted from scratch.
@@ -101,5 +101,16 @@ describe('per-store statistics', () => {
     const first = page.data.slice(0, 17);
     expect(first.every((h) => h.content.includes('zanzibar'))).toBe(true);
     expect(page.data.at(-1)!.content).not.toContain('zanzibar');
+    // The raw scores, for callers that normalise them (MAIA): the same order, best first.
+    const raw = await keywordSearch(db.sql, {
+      projectId: 'proj_s',
+      vectorStoreIds: ['vs_s3'],
+      text: 'licence office zanzibar',
+      limit: 20,
+    });
+    expect(raw.map((h) => h.chunkId)).toEqual(page.data.map((h) => h.chunkId));
+    const scores = raw.map((h) => h.bm25);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(scores[0]).toBeGreaterThan(scores.at(-1)! * 10);
   });
 });

@@ -131,3 +131,38 @@ describe('GET /v1/vector_stores/{id}/files/{file_id}/chunks', () => {
     expect(hidden.status).toBe(404);
   });
 });
+
+describe('GET /v1/vector_stores/{id}/stats', () => {
+  it("counts a store's chunks and the embeddings its ingestion took from the cache", async () => {
+    const client = app.client(KEY);
+    const text = Array.from({ length: 40 }, (_, i) => `Cached sentence ${i} about caching.`).join(' ');
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(text), 'c.txt'),
+      purpose: 'assistants',
+    });
+    const stats = (id: string) =>
+      client.get<{ object: string; chunk_count: number; embedding_cache: { hits: number; misses: number } }>(
+        `/vector_stores/${id}/stats`,
+      );
+    const first = await client.vectorStores.create({ name: 'first' });
+    expect(await stats(first.id)).toEqual({
+      object: 'vector_store.stats',
+      id: first.id,
+      chunk_count: 0,
+      embedding_cache: { hits: 0, misses: 0 },
+    });
+    await client.vectorStores.files.createAndPoll(first.id, { file_id: file.id });
+    const one = await stats(first.id);
+    expect(one.chunk_count).toBeGreaterThan(0);
+    expect(one.embedding_cache).toEqual({ hits: 0, misses: one.chunk_count });
+    // The same file in a second store: every chunk's embedding is already cached.
+    const second = await client.vectorStores.create({ name: 'second' });
+    await client.vectorStores.files.createAndPoll(second.id, { file_id: file.id });
+    expect((await stats(second.id)).embedding_cache).toEqual({ hits: one.chunk_count, misses: 0 });
+    const other = (await createKey(app.db.sql, 'stats-other')).key;
+    const hidden = await h().request(`/v1/vector_stores/${first.id}/stats`, {
+      headers: { authorization: `Bearer ${other}` },
+    });
+    expect(hidden.status).toBe(404);
+  });
+});

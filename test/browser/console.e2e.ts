@@ -182,6 +182,10 @@ describe('the console in Chromium', () => {
       expect.arrayContaining(['0', '1', '2']),
     );
     await page.locator('li', { hasText: 'invalid_file' }).waitFor();
+    await page
+      .locator('.tile', { hasText: 'embedding cache hits' })
+      .locator('strong', { hasText: /^\d+$/ })
+      .waitFor();
     await page.locator('td', { hasText: 'ingest_jobs_total' }).first().waitFor();
     // The same query was searched three times: its embedding came from the cache at least twice.
     const cacheHits = page

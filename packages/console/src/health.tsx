@@ -21,7 +21,17 @@ export function parseMetrics(text: string): Sample[] {
 
 const SHOWN = /cache|ingest_jobs_total|embedding_requests_total|embedding_retries_total/;
 
+interface Stats {
+  chunk_count: number;
+  embedding_cache: { hits: number; misses: number };
+}
+
 export function HealthTab({ store, reload }: { store: VectorStore; reload: () => void }) {
+  const stats = useLoad(
+    () => api<Stats>('GET', `/vector_stores/${enc(store.id)}/stats`),
+    [store.id, store.file_counts.completed, store.usage_bytes],
+  );
+  const cache = stats.data?.embedding_cache;
   const failed = useLoad(
     () =>
       api<ListPage<VectorStoreFile>>('GET', `/vector_stores/${enc(store.id)}/files?filter=failed&limit=20`),
@@ -52,6 +62,18 @@ export function HealthTab({ store, reload }: { store: VectorStore; reload: () =>
         <li class="tile">
           <strong>{bytes(store.usage_bytes)}</strong> used
         </li>
+        <li class="tile">
+          <strong>{stats.data?.chunk_count ?? '—'}</strong> chunks
+        </li>
+        <li class="tile">
+          <strong>{cache ? cache.hits : '—'}</strong> embedding cache hits
+          {cache && cache.hits + cache.misses > 0 && (
+            <span class="muted">
+              {' '}
+              ({Math.round((100 * cache.hits) / (cache.hits + cache.misses))}% of chunks)
+            </span>
+          )}
+        </li>
       </ul>
       <p class="muted">
         Last active {when(store.last_active_at)} · expires{' '}
@@ -61,6 +83,7 @@ export function HealthTab({ store, reload }: { store: VectorStore; reload: () =>
         </button>
       </p>
       <h3>Failures</h3>
+      {stats.error && <ErrorText>{stats.error}</ErrorText>}
       {failed.error && <ErrorText>{failed.error}</ErrorText>}
       {failed.data?.data.length === 0 && <p>No failed files.</p>}
       {failed.data && failed.data.data.length > 0 && (

@@ -50,7 +50,7 @@ export const FileContentPage = z.object({
 });
 export type FileContentPage = z.infer<typeof FileContentPage>;
 
-/** Our extension: a file's chunks with their place, and the parsed text they were cut from. */
+/** Our extension: a file's chunks with their index, page, tokens and place in the parsed text. */
 export const FileChunks = z
   .object({
     object: z.literal('vector_store.file.chunks'),

@@ -1,6 +1,7 @@
 // Our token chunker against LangChain's token-based recursive splitter, same sizes, same text.
 import { RecursiveCharacterTextSplitter, TokenTextSplitter } from '@langchain/textsplitters';
-import { chunkText, countTextTokens } from '@vsdb/core/ingest/chunk';
+import { chunkText } from '@vsdb/core/ingest/chunk';
+import { countTokens } from '@vsdb/core/tokenizer';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import type { TextCorpus } from './corpus.ts';
@@ -41,7 +42,7 @@ export async function benchChunking(corpus: TextCorpus, runs: number): Promise<C
   const recursiveFast = new RecursiveCharacterTextSplitter({
     chunkSize: MAX,
     chunkOverlap: OVERLAP,
-    lengthFunction: countTextTokens,
+    lengthFunction: countTokens,
   });
   const tokenSplitter = new TokenTextSplitter({
     chunkSize: MAX,
@@ -90,7 +91,7 @@ export async function benchChunking(corpus: TextCorpus, runs: number): Promise<C
 
   let langchainMax = 0;
   for (const t of texts)
-    for (const c of await recursive.splitText(t)) langchainMax = Math.max(langchainMax, countTextTokens(c));
+    for (const c of await recursive.splitText(t)) langchainMax = Math.max(langchainMax, countTokens(c));
   return {
     mb_per_s: round(our.mbps, 2),
     langchain_mb_per_s: round(lc.mbps, 2),

@@ -1,7 +1,7 @@
 // Ingestion end to end through the API, against a fake OpenAI that answers after realistic latency.
 import { testConfig } from '@vsdb/core/config';
-import { EMBEDDING_LIMITS } from '@vsdb/core/embedding/pack';
 import { chunkText } from '@vsdb/core/ingest/chunk';
+import { EMBEDDING_LIMITS } from '@vsdb/core/limits';
 import OpenAI, { toFile } from 'openai';
 import { toSql } from 'pgvector';
 import { fakeVector, startFakeOpenAI } from '../test/fake-openai.ts';

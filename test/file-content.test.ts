@@ -1,7 +1,7 @@
 import { toFile } from 'openai';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_ITEM_CHARS, CONTENT_PAGE_CHARS } from '../packages/core/src/maia/file-content.ts';
+import { CONTENT_ITEM_CHARS, CONTENT_PAGE_CHARS } from '../packages/core/src/limits.ts';
 import { startTestApp, type TestApp } from './app.ts';
 
 let app: TestApp;

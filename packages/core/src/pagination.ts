@@ -1,9 +1,7 @@
-import type postgres from 'postgres';
 import type { Sql } from './db/client.ts';
+import type { Fragment } from './db/fragment.ts';
 import { ApiError } from './errors.ts';
 import type { ListQuery } from './schemas.ts';
-
-export type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /**
  * Keyset pagination on (created_at, id), which never skips or repeats a row while others are inserted.

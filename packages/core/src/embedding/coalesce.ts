@@ -1,4 +1,5 @@
-import { countTokens, EMBEDDING_LIMITS } from './pack.ts';
+import { EMBEDDING_LIMITS } from '../limits.ts';
+import { countTokens } from '../tokenizer.ts';
 import type { EmbeddingProvider } from './provider.ts';
 
 export interface CoalesceOptions {

@@ -1,7 +1,7 @@
-import { decode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
-import { countTokens, EMBEDDING_LIMITS } from './pack.ts';
+import { EMBEDDING_LIMITS } from '../limits.ts';
+import { countTokens, decodeTokens } from '../tokenizer.ts';
 
 const TokenArray = z.array(z.number().int().min(0).max(200_000)).min(1);
 
@@ -31,8 +31,8 @@ export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['inpu
       : input.every((x) => typeof x === 'string')
         ? (input as string[])
         : input.every((x) => typeof x === 'number')
-          ? [decode(input as number[])]
-          : (input as number[][]).map((tokens) => decode(tokens));
+          ? [decodeTokens(input as number[])]
+          : (input as number[][]).map((tokens) => decodeTokens(tokens));
   let total = 0;
   for (const [i, text] of texts.entries()) {
     // The tokenizer's cost grows with the square of a run's length (an 80,000-letter word took 3 s): refuse

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../config.ts';
+import { countTokens } from '../tokenizer.ts';
 import { LocalEmbeddingProvider, lexicalEmbedding } from './local.ts';
-import { countTokens } from './pack.ts';
 
 const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 const norm = (a: number[]) => Math.sqrt(cosine(a, a));

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { countTokens } from './pack.ts';
+import { countTokens } from '../tokenizer.ts';
 import type { EmbeddingProvider, EmbedOptions, EmbedResult } from './provider.ts';
 
 /**

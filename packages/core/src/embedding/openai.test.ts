@@ -5,8 +5,8 @@ import { type FakeOpenAI, fakeVector, startFakeOpenAI } from '../../../../test/f
 import { testConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { countTokens } from '../tokenizer.ts';
 import { OpenAIEmbeddingProvider, type OpenAIProviderOptions } from './openai.ts';
-import { countTokens } from './pack.ts';
 
 let fake: FakeOpenAI;
 beforeAll(async () => {

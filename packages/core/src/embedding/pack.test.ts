@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.ts';
-import { countTokens, EMBEDDING_LIMITS, packBatches, packCounts } from './pack.ts';
+import { EMBEDDING_LIMITS } from '../limits.ts';
+import { countTokens } from '../tokenizer.ts';
+import { packBatches, packCounts } from './pack.ts';
 
 // The fewest contiguous runs, by dynamic programming: the reference greedy must match.
 function minimumRuns(counts: number[], maxInputs: number, maxRequestTokens: number): number {

@@ -1,8 +1,6 @@
-import { countTokens as cl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { ApiError } from '../errors.ts';
-
-/** OpenAI's documented limits for one embeddings request. */
-export const EMBEDDING_LIMITS = { maxInputs: 2048, maxRequestTokens: 300_000, maxInputTokens: 8192 } as const;
+import { EMBEDDING_LIMITS } from '../limits.ts';
+import { countTokens } from '../tokenizer.ts';
 
 export type PackLimits = { maxInputs: number; maxRequestTokens: number; maxInputTokens: number };
 
@@ -11,14 +9,6 @@ export interface Batch {
   start: number;
   inputs: string[];
   tokens: number;
-}
-
-// Special-token text such as "<|endoftext|>" in user input is plain text to the embeddings endpoint.
-const PLAIN = { disallowedSpecial: new Set<string>() };
-
-/** The cl100k_base token count of a text (the tokenizer of text-embedding-3-* and ada-002). */
-export function countTokens(text: string): number {
-  return text ? cl100k(text, PLAIN) : 0;
 }
 
 /**

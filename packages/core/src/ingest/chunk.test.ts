@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type Chunk,
-  ChunkingStrategySchema,
-  chunkText,
-  countTextTokens,
-  type PageStart,
-  resolveChunking,
-} from './chunk.ts';
+import { countTokens } from '../tokenizer.ts';
+import { type Chunk, ChunkingStrategySchema, chunkText, type PageStart, resolveChunking } from './chunk.ts';
 
 type Opts = { maxTokens: number; overlapTokens: number; pages?: PageStart[] | null };
 
@@ -18,7 +12,7 @@ function expectValidChunks(text: string, chunks: Chunk[], opts: Opts) {
     expect(c.index).toBe(i);
     expect(c.charStart).toBeLessThan(c.charEnd);
     expect(c.text).toBe(text.slice(c.charStart, c.charEnd));
-    expect(c.tokens).toBe(countTextTokens(c.text));
+    expect(c.tokens).toBe(countTokens(c.text));
     expect(c.tokens).toBeLessThanOrEqual(opts.maxTokens);
     expect(c.text).toMatch(/\S/);
     covered.fill(1, c.charStart, c.charEnd);
@@ -126,7 +120,7 @@ describe('chunkText', () => {
   it('keeps a short text whole', () => {
     const text = 'Hello, world. <|endoftext|> is just text here. 😀';
     expect(chunkText(text, { maxTokens: 100, overlapTokens: 50 })).toEqual([
-      { index: 0, text, tokens: countTextTokens(text), charStart: 0, charEnd: text.length, page: null },
+      { index: 0, text, tokens: countTokens(text), charStart: 0, charEnd: text.length, page: null },
     ]);
   });
 
@@ -208,7 +202,7 @@ describe('chunkText', () => {
           const prev = chunks[i - 1];
           if (i < chunks.length - 1) expect(c.tokens).toBeGreaterThanOrEqual(opts.maxTokens - slack);
           if (!prev) return;
-          const shared = countTextTokens(text.slice(c.charStart, prev.charEnd));
+          const shared = countTokens(text.slice(c.charStart, prev.charEnd));
           expect(shared).toBeGreaterThanOrEqual(opts.overlapTokens);
           expect(shared).toBeLessThanOrEqual(opts.overlapTokens + snap);
         });
@@ -231,7 +225,7 @@ describe('chunkText', () => {
     const opts = { maxTokens: 800, overlapTokens: 400 };
     const chunks = chunkText(text, opts);
     expectValidChunks(text, chunks, opts);
-    const total = countTextTokens(text);
+    const total = countTokens(text);
     // Stride is at least maxTokens/4 and at most maxTokens - overlapTokens.
     expect(chunks.length).toBeGreaterThanOrEqual(Math.floor(total / 400));
     expect(chunks.length).toBeLessThanOrEqual(Math.ceil(total / 200) + 1);

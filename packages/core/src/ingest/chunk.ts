@@ -1,6 +1,5 @@
-import bpeRanks from 'gpt-tokenizer/bpeRanks/cl100k_base';
-import { countTokens, encodeGenerator } from 'gpt-tokenizer/encoding/cl100k_base';
 import { z } from 'zod';
+import { tokenBytes as bpeRanks, countTokens, encodePieces } from '../tokenizer.ts';
 
 /** Where a 1-based page starts, as a UTF-16 offset into the extracted text. */
 export type PageStart = { page: number; start: number };
@@ -19,14 +18,6 @@ export type ChunkOptions = ChunkSize & { pages?: PageStart[] | null };
 
 /** A character can take 4 byte tokens; below this a window cut inside characters might not fit one. */
 export const MIN_CHUNK_TOKENS = 8;
-
-// A document may contain "<|endoftext|>": to us it is text, never a control token.
-const PLAIN = { disallowedSpecial: new Set<string>() };
-
-/** Counts cl100k_base tokens (the text-embedding-3 encoding) the way chunkText does. */
-export function countTextTokens(text: string): number {
-  return countTokens(text, PLAIN);
-}
 
 // Token boundary flags. Every tokenizer piece boundary is a safe chunk start: re-encoding from there
 // yields the same pieces. It is a safe end too, except between two all-whitespace pieces: the
@@ -116,8 +107,8 @@ function tokenBoundaries(text: string): { at: number[]; flags: number[] } {
   let char = 0;
   let pending = 0; // token bytes not yet matched to whole characters
   let prevBlank = false;
-  // encodeGenerator yields the tokens of one pre-tokenizer piece at a time.
-  for (const piece of encodeGenerator(text, PLAIN)) {
+  // encodePieces yields the tokens of one pre-tokenizer piece at a time.
+  for (const piece of encodePieces(text)) {
     const pieceStart = char;
     for (const token of piece) {
       pending += tokenBytes(token);
@@ -187,7 +178,7 @@ function fit(text: string, at: number[], s: number, end: number, max: number) {
     // A window inside one character widens to that whole character (at most 4 tokens).
     while (at[e]! <= charStart) e++;
     const charEnd = at[e]!;
-    const tokens = countTextTokens(text.slice(charStart, charEnd));
+    const tokens = countTokens(text.slice(charStart, charEnd));
     if (tokens <= max || e === s + 1) return { e, charEnd, tokens };
     e = Math.max(s + 1, e - (tokens - max));
   }

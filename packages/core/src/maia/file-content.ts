@@ -1,11 +1,7 @@
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import type { PageStart } from '../ingest/chunk.ts';
-
-/** Longest text item of a content page; longer pages are split. */
-export const CONTENT_ITEM_CHARS = 50_000;
-/** Characters of text one content page carries at most before `has_more`. */
-export const CONTENT_PAGE_CHARS = 200_000;
+import { CONTENT_ITEM_CHARS, CONTENT_PAGE_CHARS } from '../limits.ts';
 
 /** The parsed text cut into items: one per page (split when longer than CONTENT_ITEM_CHARS). */
 export function contentItems(text: string, pages: readonly PageStart[] | null): string[] {

@@ -1,7 +1,5 @@
-import type postgres from 'postgres';
 import type { Sql } from '../db/client.ts';
-
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
+import type { Fragment } from '../db/fragment.ts';
 
 /** Okapi BM25's constants (the ones chunk_bm25 in migration 0004 uses). */
 export const BM25 = { k1: 1.2, b: 0.75 } as const;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
 import type { Database } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
+import { MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES } from '../limits.ts';
 import {
   type ComparisonFilter,
   compileFilter,
@@ -10,9 +11,6 @@ import {
   FilterSchema,
   flatFilterToFilter,
   isCompoundFilter,
-  MAX_FILTER_DEPTH,
-  MAX_FILTER_NODES,
-  MAX_FILTER_VALUES,
 } from './filters.ts';
 import { insertChunks, random, seedStore, unitVector } from './test-fixtures.ts';
 

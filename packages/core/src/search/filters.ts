@@ -1,13 +1,9 @@
 import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Fragment } from '../db/fragment.ts';
 import { ApiError } from '../errors.ts';
+import { MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES } from '../limits.ts';
 
-/** Deepest nesting accepted: a lone comparison is depth 1, an `and` of comparisons depth 2. */
-export const MAX_FILTER_DEPTH = 10;
-/** Most comparisons plus compounds in one filter. */
-export const MAX_FILTER_NODES = 100;
-/** Most values across all `in` / `nin` lists of one filter. */
-export const MAX_FILTER_VALUES = 1000;
 const MAX_KEY_LENGTH = 256;
 const MAX_STRING_LENGTH = 4096;
 
@@ -114,7 +110,6 @@ export function flatFilterToFilter(flat: Record<string, unknown>): Filter {
   return { type: 'and', filters };
 }
 
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
 /** A client or a transaction: anything that builds fragments. */
 type Sql = postgres.ISql;
 

@@ -1,5 +1,5 @@
-import type postgres from 'postgres';
 import type { Sql } from '../db/client.ts';
+import type { Fragment } from '../db/fragment.ts';
 
 /**
  * Candidate sets at most this large are ranked exactly (every distance computed, no index). The bench
@@ -14,7 +14,6 @@ export const MAX_SCAN_TUPLES = 200_000;
 const MAX_EF_SEARCH = 1000; // pgvector's upper bound
 
 export type Scan = 'exact' | 'hnsw';
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /**
  * Recent match counts by stores and filter. A stale count can only pick the slower of two correct

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SEARCH_WINDOW } from '../limits.ts';
 import { AttributeValues } from '../schemas.ts';
 import { FilterSchema, FlatFilterSchema } from './filters.ts';
 
@@ -27,13 +28,46 @@ const SearchFields = {
   score_threshold: z.number().min(0).max(1).optional(),
   search_mode: z.enum(['vector', 'keyword', 'hybrid']).optional(),
   query_embedding: z.array(z.number().finite()).min(1).max(4000).optional(),
-  // Ours: the next_page of a previous answer to the same request.
-  page: z.string().max(200).optional(),
+  // Ours: the next_page of a previous answer to the same request, parsed into the offset it stands for.
+  page: z
+    .string()
+    .max(200)
+    .optional()
+    .transform((page, ctx) => {
+      if (page === undefined) return 0;
+      const m = /^offset:(\d{1,6})$/.exec(Buffer.from(page, 'base64url').toString());
+      if (m) return Number(m[1]);
+      ctx.addIssue({ code: 'custom', message: 'page is not a next_page value this server gave.' });
+      return z.NEVER;
+    }),
 };
 
-const needsQuery = (p: { query?: unknown; query_embedding?: unknown }, ctx: z.RefinementCtx) => {
+/** The next_page of a page that ends at `offset`. */
+export const encodePage = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
+
+/** Results per page: MAIA's max_results, else OpenAI's max_num_results, else 10. */
+export const pageSize = (p: { max_results?: number; max_num_results?: number }) =>
+  p.max_results ?? p.max_num_results ?? 10;
+
+const needsQuery = (
+  p: {
+    query?: unknown;
+    query_embedding?: unknown;
+    page: number;
+    max_results?: number;
+    max_num_results?: number;
+  },
+  ctx: z.RefinementCtx,
+) => {
   if (p.query === undefined && p.query_embedding === undefined) {
     ctx.addIssue({ code: 'custom', path: ['query'], message: 'query is required' });
+  }
+  if (p.page + pageSize(p) > MAX_SEARCH_WINDOW) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['page'],
+      message: `Results past the first ${MAX_SEARCH_WINDOW} are not served.`,
+    });
   }
 };
 

@@ -53,7 +53,6 @@ export interface SearchPage {
 /** OpenAI's hybrid_search default balance. */
 export const DEFAULT_WEIGHTS: SearchWeights = { embedding: 0.7, text: 0.3 };
 /** offset + limit may not exceed this: deeper pages cost more than they are worth. */
-export const MAX_SEARCH_WINDOW = 1000;
 const MAX_TEXT_LENGTH = 4096;
 const HALFVEC_MAX = 65504;
 
@@ -77,20 +76,6 @@ interface Row {
   page: number | null;
 }
 
-/** The database's embedding dimension, read once per client (it is fixed when the schema is created). */
-const dimensionsOf = new WeakMap<Sql, Promise<number>>();
-function storedDimensions(sql: Sql): Promise<number> {
-  let dims = dimensionsOf.get(sql);
-  if (!dims) {
-    dims = sql<{ d: number }[]>`SELECT value::int AS d FROM settings WHERE key = 'embedding_dimensions'`.then(
-      (rows) => rows[0]?.d ?? 0,
-    );
-    dims.catch(() => dimensionsOf.delete(sql));
-    dimensionsOf.set(sql, dims);
-  }
-  return dims;
-}
-
 /**
  * Searches the chunks of a project's vector stores, best first, in one statement: the store check,
  * the plan (from the chunk count kept with each store), the scan settings, the scan (and its exact
@@ -104,7 +89,6 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
   const offset = params.offset ?? 0;
   const exactThreshold = params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD;
   const weights = params.weights ?? DEFAULT_WEIGHTS;
-  checkParams(params, offset, exactThreshold, weights);
   const filter = params.filter ? compileFilter(sql, params.filter) : null;
   const text = cleanText(params.text);
   // Hybrid search without words to match is vector search (its scores are not scaled down).
@@ -113,7 +97,7 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
   if (mode !== 'keyword' && !embedding) {
     throw new ApiError('invalid_request', `${mode} search needs a query embedding`, 'query');
   }
-  const vector = embedding ? queryVector(embedding, await storedDimensions(sql)) : null;
+  const vector = embedding ? queryVector(embedding) : null;
   if (mode === 'keyword' && !text) {
     if (params.requireStores) await searchStores(sql, params); // still 404 for a missing store
     return { data: [], hasMore: false, scan: null };
@@ -178,46 +162,17 @@ function checkStores(ids: string[], scope: { found: string[]; expired: string[] 
   }
 }
 
-function checkParams(p: SearchParams, offset: number, exactThreshold: number, w: SearchWeights): void {
-  if (!Number.isInteger(p.limit) || p.limit < 1) {
-    throw new ApiError('invalid_request', 'limit must be a positive integer', 'max_num_results');
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset + p.limit > MAX_SEARCH_WINDOW) {
-    throw new ApiError(
-      'invalid_request',
-      `offset must be a non-negative integer and offset + limit at most ${MAX_SEARCH_WINDOW}`,
-      'next_page',
-    );
-  }
-  if (!Number.isInteger(exactThreshold) || exactThreshold < 0 || !Number.isInteger(p.efSearch)) {
-    throw new ApiError('invalid_request', 'exactThreshold and efSearch must be integers', null);
-  }
-  if (
-    !(Number.isFinite(w.embedding) && Number.isFinite(w.text) && w.embedding >= 0 && w.text >= 0) ||
-    w.embedding + w.text <= 0
-  ) {
-    throw new ApiError(
-      'invalid_request',
-      'hybrid_search weights must be non-negative and not both zero',
-      'ranking_options',
-    );
-  }
-}
-
 /** NUL cannot be sent as text; a long query is cut rather than refused. */
 function cleanText(text: string | null): string | null {
   const cleaned = text?.replaceAll('\u0000', ' ').trim().slice(0, MAX_TEXT_LENGTH);
   return cleaned ? cleaned : null;
 }
 
-function queryVector(embedding: number[], dims: number): string {
-  if (embedding.length !== dims) {
-    throw new ApiError(
-      'invalid_request',
-      `The query embedding has ${embedding.length} dimensions; this server stores ${dims}`,
-      'query_embedding',
-    );
-  }
+/**
+ * The query vector as pgvector text. Its length is the server's: a caller's query_embedding is held to it by
+ * the search use case, a provider's output by the provider.
+ */
+function queryVector(embedding: number[]): string {
   let norm = 0;
   for (const x of embedding) {
     if (typeof x !== 'number' || !Number.isFinite(x) || Math.abs(x) > HALFVEC_MAX) {

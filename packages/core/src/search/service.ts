@@ -3,20 +3,12 @@ import { metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { type Filter, flatFilterToFilter } from './filters.ts';
 import { rewriteQuery } from './rewrite.ts';
-import type { SearchResultsPage, VectorStoreSearchParams } from './schemas.ts';
-import { MAX_SEARCH_WINDOW, type SearchHit, type SearchMode, searchChunks } from './search.ts';
+import { encodePage, pageSize, type SearchResultsPage, type VectorStoreSearchParams } from './schemas.ts';
+import { type SearchHit, type SearchMode, searchChunks } from './search.ts';
 import { touchSoon } from './touch.ts';
 
 /** What a search needs. */
 export type SearchDeps = Pick<Services, 'sql' | 'config' | 'embedder' | 'queryCache'>;
-
-const encodePage = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
-function decodePage(page: string | undefined): number {
-  if (page === undefined) return 0;
-  const m = /^offset:(\d{1,6})$/.exec(Buffer.from(page, 'base64url').toString());
-  if (!m) throw new ApiError('invalid_request', 'page is not a next_page value this server gave.', 'page');
-  return Number(m[1]);
-}
 
 function modeOf(p: VectorStoreSearchParams): SearchMode {
   if (p.search_mode) return p.search_mode;
@@ -34,15 +26,8 @@ export async function searchVectorStores(
   const raw = p.query === undefined ? [] : typeof p.query === 'string' ? [p.query] : p.query;
   const queries = p.rewrite_query ? await Promise.all(raw.map((q) => rewriteQuery(config, q))) : raw;
   const mode = modeOf(p);
-  const limit = p.max_results ?? p.max_num_results ?? 10;
-  const offset = decodePage(p.page);
-  if (offset + limit > MAX_SEARCH_WINDOW) {
-    throw new ApiError(
-      'invalid_request',
-      `Results past the first ${MAX_SEARCH_WINDOW} are not served.`,
-      'page',
-    );
-  }
+  const limit = pageSize(p);
+  const offset = p.page; // within MAX_SEARCH_WINDOW: the request schema holds it there
   const filters: Filter[] = [];
   if (p.filters) filters.push(p.filters);
   if (p.filter && Object.keys(p.filter).length) filters.push(flatFilterToFilter(p.filter));

@@ -1,10 +1,8 @@
-import type postgres from 'postgres';
 import type { Sql } from '../db/client.ts';
+import type { Fragment } from '../db/fragment.ts';
 import { bm25Of, keywordCandidatesCte, keywordCtes, textScoreOf } from './bm25.ts';
 import { planCtes, scanSettingsCte } from './plan.ts';
 import type { SearchMode, SearchWeights } from './search.ts';
-
-type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /** Relaxed order returns later batches that may beat earlier ones: over-fetch, re-sort, cut. */
 const HNSW_OVERFETCH = 2;

@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import { FILE_PURPOSES, FileObject } from '../files/schemas.ts';
+import { UPLOAD_MAX_PARTS } from '../limits.ts';
 import { hasControlChars, MediaTypeSchema, Timestamp } from '../schemas.ts';
 
 // The wire contract of /v1/uploads.
-
-/** OpenAI's bounds: a part is at most 64 MB; an upload lives for an hour. */
-export const UPLOAD_PART_MAX_BYTES = 64 * 1024 * 1024;
-export const UPLOAD_TTL_SECONDS = 3600;
-export const UPLOAD_MAX_PARTS = 10_000;
 
 export const UploadCreateParams = z.object({
   filename: z

@@ -5,16 +5,9 @@ import { ApiError, notFound } from '../errors.ts';
 import type { FileObject } from '../files/schemas.ts';
 import { getFile, insertFile, purgeBlob } from '../files/service.ts';
 import { newId } from '../ids.ts';
+import { UPLOAD_MAX_PARTS, UPLOAD_PART_MAX_BYTES, UPLOAD_TTL_SECONDS } from '../limits.ts';
 import { unix } from '../schemas.ts';
-import {
-  UPLOAD_MAX_PARTS,
-  UPLOAD_PART_MAX_BYTES,
-  UPLOAD_TTL_SECONDS,
-  type UploadCompleteParams,
-  type UploadCreateParams,
-  type UploadObject,
-  type UploadPartObject,
-} from './schemas.ts';
+import type { UploadCompleteParams, UploadCreateParams, UploadObject, UploadPartObject } from './schemas.ts';
 
 interface UploadRow {
   id: string;

@@ -1,5 +1,5 @@
-import type postgres from 'postgres';
 import type { Sql, Tx } from '../db/client.ts';
+import type { Fragment } from '../db/fragment.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { paginate } from '../pagination.ts';
@@ -29,7 +29,7 @@ interface StoreRow {
 }
 
 /** File counts (and usage) of the vector_store_files rows `f` matching `where`, as one row. */
-export const fileCountsOf = (sql: Sql | Tx, where: postgres.PendingQuery<postgres.Row[]>) => sql`
+export const fileCountsOf = (sql: Sql | Tx, where: Fragment) => sql`
   SELECT count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress,
          count(*) FILTER (WHERE status = 'completed')::int AS completed,
          count(*) FILTER (WHERE status = 'failed')::int AS failed,

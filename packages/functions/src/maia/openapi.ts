@@ -98,6 +98,10 @@ type Op = [
 const vs = '/v1/vector_stores/{vector_store_id}';
 const OPS: Op[] = [
   ['get', '/health', 'Service health check', 'health', null, Health, { public: true }],
+  ['get', '/metrics', 'Prometheus metrics (text)', 'health', null, z.string(), { public: true }],
+  ['get', '/openapi.json', 'This document', 'health', null, Any, { public: true }],
+  ['get', '/docs', 'Swagger UI (a browser page)', 'health', null, z.string(), { public: true }],
+  ['get', '/redoc', 'ReDoc (a browser page)', 'health', null, z.string(), { public: true }],
   [
     'post',
     '/v1/vector_stores',

@@ -1,6 +1,7 @@
 import { FileCreateParams, FileListParams, FileObject } from '@vsdb/core/files/schemas';
 import { deleteFile, fileContent, getFile, listFiles, storeBlob } from '@vsdb/core/files/service';
 import { uploadFile } from '@vsdb/core/files/upload';
+import { FILE_FORM_FIELD_MAX_BYTES } from '@vsdb/core/limits';
 import { deletedOf, listOf } from '@vsdb/core/schemas';
 import { z } from 'zod';
 import { endpoint } from '../http/endpoint.ts';
@@ -32,7 +33,7 @@ export const fileEndpoints = [
       const { fields, file } = await readForm(c.req.raw, {
         fields: FileCreateFields,
         file: 'file',
-        maxFieldBytes: 64 * 1024,
+        maxFieldBytes: FILE_FORM_FIELD_MAX_BYTES,
         onFile: (stream) => storeBlob(deps.blobs, projectId, stream, deps.config.MAX_FILE_SIZE_BYTES),
         onAbandon: (stored) => deps.blobs.delete(stored.blobKey),
       });

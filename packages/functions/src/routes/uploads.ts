@@ -1,3 +1,4 @@
+import { PART_FORM_FIELD_MAX_BYTES } from '@vsdb/core/limits';
 import { Upload, UploadCompleteParams, UploadCreateParams, UploadPart } from '@vsdb/core/uploads/schemas';
 import {
   cancelUpload,
@@ -43,7 +44,7 @@ export const uploadEndpoints = [
       const { file } = await readForm(c.req.raw, {
         fields: z.unknown(),
         file: 'data',
-        maxFieldBytes: 1024,
+        maxFieldBytes: PART_FORM_FIELD_MAX_BYTES,
         onFile: (stream) => storePart(blobs, projectId, upload, stream),
         onAbandon: (part) => blobs.delete(part.blobKey),
       });

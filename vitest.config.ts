@@ -19,7 +19,7 @@ const SPAWNING = [
   'test/server.test.ts',
 ];
 /** Tests that need a real PostgreSQL and only make sense there. */
-const NATIVE_ONLY = ['test/faults-statement-timeout.test.ts'];
+const NATIVE_ONLY = ['test/faults-statement-timeout.test.ts', 'test/races.test.ts'];
 /** Tests of the embedded engine itself, or with no database at all: not repeated on native. */
 const NOT_ON_NATIVE = [
   ...SPAWNING,

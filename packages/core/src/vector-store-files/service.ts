@@ -75,8 +75,12 @@ export async function attachFiles(
 ): Promise<JobRef[]> {
   if (!files.length) return [];
   const ids = [...new Set(files.map((f) => f.fileId))];
+  // FOR KEY SHARE: a file deleted at the same moment either waits for this attach (and then takes its rows
+  // with it) or is gone before we look (404); never a foreign-key violation (a 500) at the insert. The
+  // caller holds the store the same way (assertVectorStore(..., usable)).
   const found = await tx<{ id: string }[]>`
-    SELECT id FROM files WHERE id = ANY(${ids}) AND project_id = ${projectId} AND (expires_at IS NULL OR expires_at > now())`;
+    SELECT id FROM files WHERE id = ANY(${ids}) AND project_id = ${projectId} AND (expires_at IS NULL OR expires_at > now())
+    ORDER BY id FOR KEY SHARE`;
   const missing = ids.find((id) => !found.some((f) => f.id === id));
   if (missing) throw notFound('file', missing, 'file_id');
   const byId = new Map(files.map((f) => [f.fileId, f]));

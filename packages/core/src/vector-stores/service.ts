@@ -106,8 +106,11 @@ export async function assertVectorStore(
   id: string,
   usable = false,
 ): Promise<void> {
+  // usable = about to write under it: FOR KEY SHARE keeps a concurrent delete from removing it under the
+  // caller's transaction (the delete waits; or it went first and this is a 404, not a foreign-key 500).
   const [row] = await sql<{ expired: boolean }[]>`
-    SELECT coalesce(expires_at <= now(), false) AS expired FROM vector_stores WHERE id = ${id} AND project_id = ${projectId}`;
+    SELECT coalesce(expires_at <= now(), false) AS expired FROM vector_stores WHERE id = ${id} AND project_id = ${projectId}
+    ${usable ? sql`FOR KEY SHARE` : sql``}`;
   if (!row) throw notFound('vector store', id, 'vector_store_id');
   if (usable && row.expired)
     throw new ApiError('expired', `Vector store ${id} has expired; create a new one.`, 'vector_store_id');

@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Config, testConfig } from '@vsdb/core/config';
-import { type Database, openEmbedded } from '@vsdb/core/db/client';
+import { type Database, normalizeDatabaseUrl, openDatabase, openEmbedded } from '@vsdb/core/db/client';
 import { migrateUp } from '@vsdb/core/db/migrate';
 import { createLogger } from '@vsdb/core/logger';
 import { createServices, type ServerServices } from '@vsdb/core/services';
+import postgres from 'postgres';
 import { createApp } from '../packages/functions/src/app.ts';
 
 export interface BenchApp {
@@ -22,8 +24,40 @@ export interface BenchApp {
 
 const snapshots = new Map<number, Blob>();
 
-/** A fresh, migrated, in-memory embedded database: migrated once per dimension, then restored from a dump. */
+/** Where the bench's databases live: the embedded PGlite, or a native server (--database-url). */
+let external: string | undefined;
+
+/**
+ * Runs what follows on a native PostgreSQL with pgvector: each database the bench asks for is created on
+ * that server (its user needs CREATEDB, and to create the vector extension), migrated, and dropped on close.
+ * undefined goes back to PGlite.
+ */
+export function useDatabaseServer(url: string | undefined): void {
+  external = url && normalizeDatabaseUrl(url);
+}
+
+async function externalDatabase(url: string, config: Config): Promise<Database> {
+  const name = `vsdb_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin`CREATE DATABASE ${admin(name)}`.finally(() => admin.end());
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const db = await openDatabase({ ...config, DATABASE_URL: target.toString() });
+  await migrateUp(db.sql, { dimensions: config.EMBEDDING_DIMENSIONS });
+  return {
+    ...db,
+    url: target.toString(),
+    close: async () => {
+      await db.close();
+      const drop = postgres(url, { max: 1, onnotice: () => {} });
+      await drop`DROP DATABASE IF EXISTS ${drop(name)} WITH (FORCE)`.finally(() => drop.end());
+    },
+  };
+}
+
+/** A fresh, migrated database: in memory (migrated once per dimension, then restored from a dump), or on the server. */
 export async function migratedDatabase(config: Config): Promise<Database> {
+  if (external) return externalDatabase(external, config);
   const snapshot = snapshots.get(config.EMBEDDING_DIMENSIONS);
   if (snapshot) return openEmbedded(config, { snapshot });
   const db = await openEmbedded(config, {});

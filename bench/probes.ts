@@ -65,21 +65,20 @@ export async function coreSearch(
 export type SqlScan = { scan: 'exact' } | { scan: 'hnsw'; efSearch: number };
 
 /**
- * The physical floor: one statement, the k nearest of a store. Session settings choose the scan
- * (nothing else runs meanwhile), so the timed part is a single round trip.
+ * The physical floor: one statement, the k nearest of a store. Transaction-local settings choose the scan
+ * (set_config(..., true): a session SET would stay on one pooled connection and miss the others, and
+ * leak into whatever reuses it), so `fn` runs its statements on `tx`; the timed part is one round trip.
  */
-export async function withSqlScan<T>(sql: Sql, scan: SqlScan, fn: () => Promise<T>): Promise<T> {
-  await sql`SET plan_cache_mode = force_custom_plan`;
-  if (scan.scan === 'exact') await sql`SET enable_indexscan = off`;
-  else {
-    await sql`SELECT set_config('hnsw.ef_search', ${String(scan.efSearch)}, false)`;
-    await sql`SET hnsw.iterative_scan = relaxed_order`;
-  }
-  try {
-    return await fn();
-  } finally {
-    await sql`RESET ALL`;
-  }
+export async function withSqlScan<T>(sql: Sql, scan: SqlScan, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  return (await sql.begin(async (tx) => {
+    await tx`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`;
+    if (scan.scan === 'exact') await tx`SELECT set_config('enable_indexscan', 'off', true)`;
+    else {
+      await tx`SELECT set_config('hnsw.ef_search', ${String(scan.efSearch)}, true)`;
+      await tx`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)`;
+    }
+    return fn(tx as unknown as Sql);
+  })) as T;
 }
 
 export async function sqlSearch(sql: Sql, store: string, query: Float32Array): Promise<Probe> {

@@ -1,11 +1,15 @@
-// `npm run bench [-- --quick] [--only=chunking,ingest,search,lambda] [--report-only] [--out=DIR]`: every figure of issue 8.
+// `npm run bench [-- --quick] [--only=chunking,ingest,search,lambda] [--report-only] [--out=DIR]
+//   [--database-url=URL]`: every figure of issue 8. With a native PostgreSQL + pgvector (--database-url, or
+// BENCH_DATABASE_URL; `bash scripts/postgres.sh` prints one), ingest and search run on it too, in the same
+// run, and are reported beside PGlite's.
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { testConfig } from '@vsdb/core/config';
 import { benchChunking } from './chunking.ts';
 import { loadTextCorpus, ROOT } from './corpus.ts';
-import { migratedDatabase, startBenchApp } from './db.ts';
+import { migratedDatabase, startBenchApp, useDatabaseServer } from './db.ts';
+import { FIGURES, get } from './figures.ts';
 import { benchIngest } from './ingest.ts';
 import { benchLambda, LAMBDA_UNMEASURED } from './lambda.ts';
 import { type BenchResult, evaluateGoals, writeReport } from './report.ts';
@@ -70,6 +74,9 @@ async function main(): Promise<void> {
   if (unknown.length)
     throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
   const want = (s: Section) => !only || only.includes(s);
+  const databaseUrl =
+    args.find((a) => a.startsWith('--database-url='))?.slice('--database-url='.length) ??
+    process.env.BENCH_DATABASE_URL;
   const previous: Partial<BenchResult> =
     only && existsSync(PATHS.json) ? JSON.parse(readFileSync(PATHS.json, 'utf8')) : {};
   const size = MODES[mode];
@@ -87,6 +94,26 @@ async function main(): Promise<void> {
       search = await benchSearch(app, { ...size.search, seed: 8 });
     } finally {
       await app.close();
+    }
+  }
+  let native: { server: string; ingest?: typeof ingest; search?: typeof search } | undefined;
+  if (databaseUrl && (want('ingest') || want('search'))) {
+    useDatabaseServer(databaseUrl);
+    try {
+      const server = new URL(databaseUrl);
+      native = { server: `${server.hostname}:${server.port || 5432}` };
+      progress(`the same ingest and search on native PostgreSQL at ${native.server}`);
+      if (want('ingest')) native.ingest = await benchIngest(corpus!, DIMS);
+      if (want('search')) {
+        const app = await startBenchApp({ EMBEDDING_DIMENSIONS: String(DIMS), EMBEDDING_PROVIDER: 'local' });
+        try {
+          native.search = await benchSearch(app, { ...size.search, seed: 8 });
+        } finally {
+          await app.close();
+        }
+      }
+    } finally {
+      useDatabaseServer(undefined);
     }
   }
   let lambda = previous.lambda;
@@ -133,12 +160,22 @@ async function main(): Promise<void> {
     ingest,
     lambda,
   } satisfies Omit<BenchResult, 'goals'>;
-  const result: BenchResult = { ...partial, goals: evaluateGoals(partial) };
+  const result: BenchResult = { ...partial, ...(native ? { native } : {}), goals: evaluateGoals(partial) };
   writeReport(result, PATHS);
+  if (native) printEngines(result, native);
   progress(`done in ${result.duration_s} s; wrote ${PATHS.json} and ${PATHS.docs}`);
   for (const g of result.goals) {
     progress(`${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'} ${g.goal}: ${g.value} (${g.target})`);
   }
+}
+
+/** The figures of both engines side by side (latest.json keeps them under `native`). */
+function printEngines(r: BenchResult, native: { server: string; ingest?: unknown; search?: unknown }): void {
+  const keys = Object.keys(FIGURES).filter((k) => /^(search|ingest)\./.test(k));
+  const nativeResult = { search: native.search, ingest: native.ingest };
+  const cell = (v: unknown) => (typeof v === 'number' ? String(round(v, 3)) : 'n/a');
+  progress(`figure | PGlite | native (${native.server})`);
+  for (const k of keys) progress(`${k} | ${cell(get(r, k))} | ${cell(get(nativeResult, k))}`);
 }
 
 main().then(

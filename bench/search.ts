@@ -105,7 +105,7 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
       api: (q) => apiSearch(app.url, 'vs_main', q, keys, c.filter),
       core: (q) => coreSearch(sql, 'vs_main', q, { filter: c.filter, efSearch }),
       forced: (q) => coreSearch(sql, 'vs_main', q, { filter: c.filter, efSearch, exactThreshold: 0 }),
-      bare: (q) => withSqlScan(sql, hnswScan, () => sqlSearch(sql, 'vs_main', q)),
+      bare: (q) => withSqlScan(sql, hnswScan, (tx) => sqlSearch(tx, 'vs_main', q)),
     });
     if (!c.filter) {
       bare = raw;
@@ -125,9 +125,9 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     progress(`search ${c.name}: ${JSON.stringify(cases.at(-1))}`);
   }
   const truth = queries.map((q) => exactTopK(q, rows, 10));
-  const sqlScan = await withSqlScan(sql, hnswScan, () => sqlPlan(sql, 'vs_main', queries[0]!));
-  const bareExact = await withSqlScan(sql, { scan: 'exact' }, () =>
-    run(queries.slice(0, 30), (q) => sqlSearch(sql, 'vs_main', q)),
+  const sqlScan = await withSqlScan(sql, hnswScan, (tx) => sqlPlan(tx, 'vs_main', queries[0]!));
+  const bareExact = await withSqlScan(sql, { scan: 'exact' }, (tx) =>
+    run(queries.slice(0, 30), (q) => sqlSearch(tx, 'vs_main', q)),
   );
   const main = cases[0]!;
 
@@ -139,7 +139,7 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     opts.efValues.forEach((ef, i) => {
       probes[`api${ef}`] = (q) => apiSearch(servers[i]!.url, 'vs_main', q, keys);
       probes[`sql${ef}`] = (q) =>
-        withSqlScan(sql, { scan: 'hnsw', efSearch: ef }, () => sqlSearch(sql, 'vs_main', q));
+        withSqlScan(sql, { scan: 'hnsw', efSearch: ef }, (tx) => sqlSearch(tx, 'vs_main', q));
     });
     const runs = await interleave(queries, probes);
     for (const ef of opts.efValues) {
@@ -264,14 +264,14 @@ async function measureStore(
   const truth = queries.map((q) => exactTopK(q, rows, 10));
   const { api, bare } = await interleave(queries, {
     api: (q) => apiSearch(app.url, store, q, keys),
-    bare: (q) => withSqlScan(sql, scan, () => sqlSearch(sql, store, q)),
+    bare: (q) => withSqlScan(sql, scan, (tx) => sqlSearch(tx, store, q)),
   });
   const core = await coreSearch(sql, store, queries[0]!, { efSearch: app.config.HNSW_EF_SEARCH });
   const exact =
     scan.scan === 'exact'
       ? bare
-      : await withSqlScan(sql, { scan: 'exact' }, () =>
-          run(queries.slice(0, 30), (q) => sqlSearch(sql, store, q)),
+      : await withSqlScan(sql, { scan: 'exact' }, (tx) =>
+          run(queries.slice(0, 30), (q) => sqlSearch(tx, store, q)),
         );
   const point = {
     chunks: rows.length,

@@ -5,12 +5,14 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
 import { startTestApp, type TestApp } from './app.ts';
+import { engine } from './engine.ts';
 
 // Parallel attach, update, detach, batch, cancel and delete on the same store and the same files, in
 // orders fast-check chooses: whatever interleaving, the answers are never 5xx and the invariants hold.
 
 const KEY = 'sk-concurrency';
-const ROUNDS = Number(process.env.CONCURRENCY_ROUNDS ?? 40);
+// Fewer rounds through PgBouncer, where each round costs several times more (and interleaves for real).
+const ROUNDS = Number(process.env.CONCURRENCY_ROUNDS ?? (engine === 'pgbouncer' ? 20 : 40));
 let app: TestApp;
 let h: Hono<AppEnv>;
 let ops = 0;

@@ -96,3 +96,11 @@ export async function cloneTemplate(template?: string): Promise<{ name: string; 
     },
   };
 }
+
+/** The same database and credentials, reached through a local proxy's port. */
+export function viaPort(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
+}

@@ -6,6 +6,7 @@ import { createServices, type ServerServices } from '@vsdb/core/services';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
+import { viaPort } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 import { TcpProxy } from './tcp-proxy.ts';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   blobRoot = `${dataDir}/files`;
   // The service's own external-database client (statement_timeout, pool) through a path the test can cut.
   const config = testConfig({
-    DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres`,
+    DATABASE_URL: viaPort(embedded.url!, proxy.port),
     DATABASE_POOL_MAX: '1',
     DATA_DIR: dataDir,
     API_KEYS: KEY,

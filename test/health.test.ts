@@ -5,6 +5,7 @@ import { createServices } from '@vsdb/core/services';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../packages/functions/src/app.ts';
+import { viaPort } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   const target = new URL(embedded.url!);
   proxy = new TcpProxy(target.hostname, Number(target.port));
   await proxy.start();
-  sql = postgres(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, {
+  sql = postgres(viaPort(embedded.url!, proxy.port), {
     ...clientOptions(config),
     connect_timeout: 1,
   });

@@ -12,6 +12,8 @@ export interface Database {
   kind: 'embedded' | 'external';
   /** Dumps the embedded engine's data directory (tests and the bench restore it); absent on an external server. */
   dump?: (compression?: 'none' | 'gzip' | 'auto') => Promise<Blob>;
+  /** Answers when the embedded engine's thread does (even while a write holds its connection); embedded only. */
+  ping?: () => Promise<void>;
   /** Where the embedded wire server listens (loopback); absent on an external server. */
   url?: string;
   /** Ends the client, then (embedded) the wire server and PGlite, flushing every write to DATA_DIR. */
@@ -92,6 +94,7 @@ export async function openEmbedded(
     sql,
     kind: 'embedded',
     dump: engine.dump,
+    ping: engine.ping,
     url,
     close: () => {
       closed ??= (async () => {

@@ -8,10 +8,12 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 export type EngineSource = { dataDir?: string; snapshot?: ArrayBuffer };
 export type ToEngine =
   | { type: 'dump'; id: number; compression: 'none' | 'gzip' | 'auto' }
+  | { type: 'ping'; id: number }
   | { type: 'close' };
 export type FromEngine =
   | { type: 'ready'; conn: string }
   | { type: 'dump'; id: number; data: ArrayBuffer }
+  | { type: 'pong'; id: number }
   | { type: 'closed' }
   | { type: 'failed'; message: string };
 
@@ -29,7 +31,8 @@ try {
   await server.start();
   port.on('message', async (m: ToEngine) => {
     try {
-      if (m.type === 'dump') {
+      if (m.type === 'ping') send({ type: 'pong', id: m.id });
+      else if (m.type === 'dump') {
         const data = await (await pg.dumpDataDir(m.compression)).arrayBuffer();
         send({ type: 'dump', id: m.id, data }, [data]);
       } else {

@@ -7,6 +7,11 @@ export interface EngineHandle {
   conn: string;
   /** The whole data directory as a tarball (tests and the bench restore it instead of migrating). */
   dump(compression?: 'none' | 'gzip' | 'auto'): Promise<Blob>;
+  /**
+   * Resolves when the engine's thread answers: between two statements, so promptly even while a long
+   * transaction holds the one connection (which a `SELECT 1` would wait behind).
+   */
+  ping(): Promise<void>;
   /** Closes the wire server and PGlite (flushing every write), then ends the thread. */
   close(): Promise<void>;
 }
@@ -22,6 +27,7 @@ export function startEngine(source: { dataDir?: string; snapshot?: Blob }): Prom
       execArgv: workerExecArgv(),
     });
     const pending = new Map<number, { resolve: (b: Blob) => void; reject: (e: Error) => void }>();
+    const pongs = new Map<number, () => void>();
     let nextId = 0;
     let onClosed: (() => void) | undefined;
     let exited = false;
@@ -32,7 +38,10 @@ export function startEngine(source: { dataDir?: string; snapshot?: Blob }): Prom
     const conn = await new Promise<string>((resolve, reject) => {
       worker.on('message', (m: FromEngine) => {
         if (m.type === 'ready') resolve(m.conn);
-        else if (m.type === 'dump') {
+        else if (m.type === 'pong') {
+          pongs.get(m.id)?.();
+          pongs.delete(m.id);
+        } else if (m.type === 'dump') {
           pending.get(m.id)?.resolve(new Blob([m.data]));
           pending.delete(m.id);
         } else if (m.type === 'closed') onClosed?.();
@@ -64,6 +73,14 @@ export function startEngine(source: { dataDir?: string; snapshot?: Blob }): Prom
           pending.set(id, { resolve, reject });
           post({ type: 'dump', id, compression });
         }),
+      ping: () =>
+        exited
+          ? Promise.reject(new Error('the embedded database thread has exited'))
+          : new Promise<void>((resolve) => {
+              const id = nextId++;
+              pongs.set(id, resolve);
+              post({ type: 'ping', id });
+            }),
       close: () => {
         closing ??= exited
           ? Promise.resolve()

@@ -63,8 +63,9 @@ export function parseMultipart<T>(
     let failed = false;
     let cutOff = false;
     let active: Readable | undefined;
+    let settled = false;
     const fail = (err: unknown) => {
-      if (failed) return;
+      if (failed || settled) return;
       failed = true;
       source.unpipe(bb);
       drain(source);
@@ -123,7 +124,10 @@ export function parseMultipart<T>(
     );
     bb.on('close', () => {
       Promise.resolve(pending).then(() => {
-        if (!failed) resolve({ fields, file });
+        if (!failed) {
+          settled = true;
+          resolve({ fields, file });
+        }
       }, fail);
     });
     source.on('error', () => {

@@ -28,8 +28,8 @@ export const healthEndpoints = [
     public: true,
     response: Health,
     handler: async (c) => {
-      const { sql, config, embedder } = c.get('deps');
-      const database = await checkDatabase(sql);
+      const { sql, db, config, embedder } = c.get('deps');
+      const database = await checkDatabase(sql, 2000, db.ping);
       const status = database.status === 'ok' ? ('ok' as const) : ('degraded' as const);
       c.status(status === 'ok' ? 200 : 503);
       return {

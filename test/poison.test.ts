@@ -54,7 +54,7 @@ describe('poison files', () => {
     const after = await again.vectorStores.files.retrieve(file.id, { vector_store_id: store.id });
     expect(after).toMatchObject({ status: 'failed', last_error: vsf.last_error });
     expect(server.output()).not.toMatch(/poison\.docx.*needs more/s);
-  });
+  }, 300_000);
 
   it('a job claimed more than three times (its runs killed the process) is failed, not run again', async () => {
     const app = await startTestApp();

@@ -39,6 +39,22 @@ describe('the embedding coalescer', () => {
     expect(requests.every((r) => r.length <= 10)).toBe(true);
   });
 
+  it('keeps waiting while more inputs are on their way', async () => {
+    const { provider, requests } = recorder();
+    const c = new EmbeddingCoalescer(provider, { lingerMs: 5, maxWaitMs: 5000, limits });
+    let preparing = 3;
+    c.holdWhile = () => preparing > 0;
+    const results: Promise<unknown>[] = [];
+    for (let j = 0; j < 3; j++) {
+      results.push(c.embed([`late ${j}`], { tokens: [1] }));
+      // Each job arrives well after the linger, but the worker says others are still coming.
+      await new Promise((r) => setTimeout(r, 30));
+      preparing--;
+    }
+    await Promise.all(results);
+    expect(requests).toEqual([['late 0', 'late 1', 'late 2']]);
+  });
+
   it('packs by tokens and sends a text wanted twice once', async () => {
     const { provider, requests } = recorder();
     const c = new EmbeddingCoalescer(provider, { lingerMs: 20, limits });

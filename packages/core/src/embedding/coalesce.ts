@@ -5,7 +5,7 @@ import type { EmbeddingProvider } from './provider.ts';
 export interface CoalesceOptions {
   /** Wait this long after the last input arrived for more to join (default 100 ms). */
   lingerMs?: number;
-  /** Never hold an input longer than this before sending it (default 2 s). */
+  /** Never hold an input longer than this before sending it (default 5 s). */
   maxWaitMs?: number;
   limits?: { maxInputs: number; maxRequestTokens: number };
 }
@@ -42,11 +42,16 @@ export class EmbeddingCoalescer {
   private pendingTokens = 0;
   private timer: NodeJS.Timeout | undefined;
   private firstAt = 0;
+  /**
+   * True while more inputs are on their way (the worker has jobs still extracting or chunking): the
+   * queue then keeps waiting past the linger, up to maxWaitMs, so that their inputs join the requests.
+   */
+  holdWhile: (() => boolean) | undefined;
 
   constructor(provider: EmbeddingProvider, opts: CoalesceOptions = {}) {
     this.provider = provider;
     this.lingerMs = opts.lingerMs ?? 100;
-    this.maxWaitMs = opts.maxWaitMs ?? 2000;
+    this.maxWaitMs = opts.maxWaitMs ?? 5000;
     this.limits = opts.limits ?? EMBEDDING_LIMITS;
   }
 
@@ -95,8 +100,16 @@ export class EmbeddingCoalescer {
       this.firstAt = 0;
       return;
     }
+    this.arm(now);
+  }
+
+  private arm(now: number): void {
     const wait = Math.max(0, Math.min(this.lingerMs, this.firstAt + this.maxWaitMs - now));
-    this.timer = setTimeout(() => this.flush(), wait);
+    this.timer = setTimeout(() => {
+      const at = Date.now();
+      if (this.holdWhile?.() && at < this.firstAt + this.maxWaitMs) this.arm(at);
+      else this.flush();
+    }, wait);
     this.timer.unref?.();
   }
 

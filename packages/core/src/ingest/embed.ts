@@ -14,6 +14,11 @@ function coalescerOf(provider: EmbeddingProvider): EmbeddingCoalescer {
   return c;
 }
 
+/** Lets the process's coalescer for `embedder` wait while `busy` says more inputs are coming. */
+export function holdEmbeddingsWhile(embedder: EmbeddingProvider, busy: () => boolean): void {
+  if (embedder.kind !== 'local') coalescerOf(embedder).holdWhile = busy;
+}
+
 export interface EmbeddedChunks {
   /** halfvec text, in the chunks' order. */
   embeddings: string[];

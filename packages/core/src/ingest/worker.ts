@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { holdEmbeddingsWhile } from './embed.ts';
 import { claimJobs } from './jobs.ts';
 import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
 import type { JobQueue, JobRef } from './queue.ts';
@@ -29,6 +30,7 @@ export class IngestWorker implements JobQueue {
 
   /** Jobs waiting for embeddings: they hold no CPU slot, so that many files share embedding requests. */
   private waiting = 0;
+  private claiming = false;
 
   constructor(deps: IngestDeps, opts: { concurrency: number; pollMs?: number }) {
     this.deps = {
@@ -38,6 +40,8 @@ export class IngestWorker implements JobQueue {
         if (delta > 0) this.wake();
       },
     };
+    // Jobs still extracting or chunking will want embeddings too: the requests wait for them.
+    holdEmbeddingsWhile(deps.embedder, () => this.active.size - this.waiting > 0 || this.claiming);
     this.concurrency = opts.concurrency;
     this.pollMs = opts.pollMs ?? 2000;
   }
@@ -126,13 +130,16 @@ export class IngestWorker implements JobQueue {
       );
       let claimed = 0;
       if (free > 0) {
+        this.claiming = true;
         try {
           const jobs = await claimJobs(
             this.deps.sql,
             this.owner,
             this.deps.config.INGEST_LEASE_SECONDS,
             free,
-          );
+          ).finally(() => {
+            this.claiming = false;
+          });
           claimed = jobs.length;
           for (const job of jobs) this.track(job, runJob(this.deps, job, this.owner, this.stopping.signal));
         } catch (err) {

@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { type Config, testConfig } from '@vsdb/core/config';
+import type { Config } from '@vsdb/core/config';
 import { type Database, normalizeDatabaseUrl, openDatabase, openEmbedded } from '@vsdb/core/db/client';
 import { migrateUp } from '@vsdb/core/db/migrate';
 import { createLogger } from '@vsdb/core/logger';
 import { createServices, type ServerServices } from '@vsdb/core/services';
 import postgres from 'postgres';
 import { createApp } from '../packages/functions/src/app.ts';
+import { testConfig } from '../test/config.ts';
 
 export interface BenchApp {
   url: string;

@@ -1,9 +1,10 @@
 // Ingestion end to end through the API, against a fake OpenAI that answers after realistic latency.
-import { testConfig } from '@vsdb/core/config';
+
 import { chunkText } from '@vsdb/core/ingest/chunk';
 import { EMBEDDING_LIMITS } from '@vsdb/core/limits';
 import OpenAI, { toFile } from 'openai';
 import { toSql } from 'pgvector';
+import { testConfig } from '../test/config.ts';
 import { fakeVector, startFakeOpenAI } from '../test/fake-openai.ts';
 import type { TextCorpus } from './corpus.ts';
 import { type BenchApp, migratedDatabase, startBenchApp } from './db.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { testConfig } from '@vsdb/core/config';
+import { testConfig } from '../test/config.ts';
 import { benchChunking } from './chunking.ts';
 import { loadTextCorpus, ROOT } from './corpus.ts';
 import { migratedDatabase, startBenchApp, useDatabaseServer } from './db.ts';

@@ -1,5 +1,5 @@
 // Clustered embeddings that behave like text embeddings (not uniform noise), and exact search over them.
-import { gaussian, random } from '@vsdb/core/search/test-fixtures';
+import { gaussian, random } from '../test/search-fixtures.ts';
 
 /**
  * The shape of the data, in cosine similarity (what text-embedding-3 shows on real corpora):

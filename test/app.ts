@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { type Config, testConfig } from '@vsdb/core/config';
+import type { Config } from '@vsdb/core/config';
 import type { Database } from '@vsdb/core/db/client';
 import { createLogger } from '@vsdb/core/logger';
 import { createServices, type ServerServices } from '@vsdb/core/services';
 import OpenAI from 'openai';
 import { createApp } from '../packages/functions/src/app.ts';
+import { testConfig } from './config.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 

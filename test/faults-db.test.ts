@@ -1,4 +1,3 @@
-import { testConfig } from '@vsdb/core/config';
 import { type Database, openDatabase } from '@vsdb/core/db/client';
 import { runDoctor } from '@vsdb/core/doctor';
 import { createLogger } from '@vsdb/core/logger';
@@ -6,6 +5,7 @@ import { createServices, type ServerServices } from '@vsdb/core/services';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
+import { testConfig } from './config.ts';
 import { viaPort } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';

@@ -1,8 +1,8 @@
-import { testConfig } from '@vsdb/core/config';
 import type { Database } from '@vsdb/core/db/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../packages/functions/src/app.ts';
 import { startTestApp, type TestApp } from './app.ts';
+import { testConfig } from './config.ts';
 import { engine } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 

@@ -1,7 +1,7 @@
-import { testConfig } from '@vsdb/core/config';
 import { migrateUp } from '@vsdb/core/db/migrate';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { testConfig } from './config.ts';
 import { admin, dbName, dropOrphans, nativeUrl, withDatabase } from './engine.ts';
 
 declare module 'vitest' {

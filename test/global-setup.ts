@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testConfig } from '@vsdb/core/config';
 import { openEmbedded } from '@vsdb/core/db/client';
 import { migrateUp, readMigrations } from '@vsdb/core/db/migrate';
 import type { TestProject } from 'vitest/node';
+import { testConfig } from './config.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,10 +1,10 @@
-import { testConfig } from '@vsdb/core/config';
 import { clientOptions, type Database } from '@vsdb/core/db/client';
 import { createLogger } from '@vsdb/core/logger';
 import { createServices } from '@vsdb/core/services';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../packages/functions/src/app.ts';
+import { testConfig } from './config.ts';
 import { viaPort } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';

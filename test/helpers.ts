@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { type Config, testConfig } from '@vsdb/core/config';
+import type { Config } from '@vsdb/core/config';
 import { type Database, openDatabase, openEmbedded } from '@vsdb/core/db/client';
 import { inject } from 'vitest';
+import { testConfig } from './config.ts';
 import { cloneTemplate, engine, isNative, nativeUrl, poolerUrl, withDatabase } from './engine.ts';
 
 let snapshot: Blob | undefined;

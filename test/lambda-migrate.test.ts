@@ -1,4 +1,3 @@
-import { testConfig } from '@vsdb/core/config';
 import { openDatabase } from '@vsdb/core/db/client';
 import { readMigrations } from '@vsdb/core/db/migrate';
 import { createLogger } from '@vsdb/core/logger';
@@ -11,6 +10,7 @@ import {
   waitForDatabase,
 } from '../packages/functions/src/lambda/wait.ts';
 import { handler as migrate } from '../packages/functions/src/migrate.ts';
+import { testConfig } from './config.ts';
 import { freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 import { TcpProxy } from './tcp-proxy.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testConfig } from '@vsdb/core/config';
 import { openEmbedded } from '@vsdb/core/db/client';
 import { inject } from 'vitest';
+import { testConfig } from './config.ts';
 import { tempDir } from './server.ts';
 
 /** A DATA_DIR whose embedded database is already migrated (from the suite's snapshot): a handler opens it in ~1 s. */

@@ -1,6 +1,6 @@
-import { testConfig } from '@vsdb/core/config';
 import { type Database, openDatabase, POOLER_SAFE_STARTUP } from '@vsdb/core/db/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from './config.ts';
 import { engine } from './engine.ts';
 import { freshDatabase } from './helpers.ts';
 import { TcpProxy } from './tcp-proxy.ts';

@@ -130,11 +130,6 @@ export function isLoopbackHost(host: string): boolean {
   return host === '::1';
 }
 
-/** A config for tests and tools: defaults plus the given overrides, never the process environment. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', EMBEDDING_DIMENSIONS: '64', ...overrides });
-}
-
 /** The command-line client's settings (flags win over these). */
 export const CliConfigSchema = z.object({
   VECTORDB_URL: z.url().default('http://127.0.0.1:8000/v1'),

@@ -2,9 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../../test/config.ts';
 import { engine, isNative, nativeUrl, withDatabase } from '../../../../test/engine.ts';
 import { emptyDatabase } from '../../../../test/helpers.ts';
-import { testConfig } from '../config.ts';
 import { type Database, openDatabase } from './client.ts';
 import {
   assertDimensions,

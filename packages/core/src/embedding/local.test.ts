@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testConfig } from '../config.ts';
+import { testConfig } from '../../../../test/config.ts';
 import { countTokens } from '../tokenizer.ts';
 import { LocalEmbeddingProvider, lexicalEmbedding } from './local.ts';
 

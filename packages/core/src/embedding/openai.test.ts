@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../../test/config.ts';
 import { type FakeOpenAI, fakeVector, startFakeOpenAI } from '../../../../test/fake-openai.ts';
-import { testConfig } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { countTokens } from '../tokenizer.ts';

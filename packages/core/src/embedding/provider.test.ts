@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { testConfig } from '../config.ts';
+import { testConfig } from '../../../../test/config.ts';
 import { createLogger } from '../logger.ts';
 import { createEmbeddingProvider } from './provider.ts';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
+import { insertChunks, random, seedStore, unitVector } from '../../../../test/search-fixtures.ts';
 import type { Database } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import { MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES } from '../limits.ts';
@@ -12,7 +13,6 @@ import {
   flatFilterToFilter,
   isCompoundFilter,
 } from './filters.ts';
-import { insertChunks, random, seedStore, unitVector } from './test-fixtures.ts';
 
 const EVIL = `x'); DROP TABLE chunks; --`;
 // Row i of the table has attributes ROWS[i]; row 0 has none at all.

@@ -1,12 +1,6 @@
 import { toSql } from 'pgvector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
-import type { Database } from '../db/client.ts';
-import { ApiError } from '../errors.ts';
-import type { Filter } from './filters.ts';
-import { compileFilter } from './filters.ts';
-import { type SearchParams, searchChunks } from './search.ts';
-import { searchStatement } from './statement.ts';
 import {
   addFile,
   type ChunkRow,
@@ -16,7 +10,13 @@ import {
   random,
   seedStore,
   unitVector,
-} from './test-fixtures.ts';
+} from '../../../../test/search-fixtures.ts';
+import type { Database } from '../db/client.ts';
+import { ApiError } from '../errors.ts';
+import type { Filter } from './filters.ts';
+import { compileFilter } from './filters.ts';
+import { type SearchParams, searchChunks } from './search.ts';
+import { searchStatement } from './statement.ts';
 
 const D = 64;
 const BIG = 10_000; // clustered chunks in vs_big

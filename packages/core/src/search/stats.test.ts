@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
+import { addFile, insertChunks, random, seedStore, unitVector } from '../../../../test/search-fixtures.ts';
 import type { Database } from '../db/client.ts';
 import { keywordSearch, searchChunks } from './search.ts';
-import { addFile, insertChunks, random, seedStore, unitVector } from './test-fixtures.ts';
 
 // The statistics the triggers of migration 0004 keep, against the same figures counted from scratch.
 let db: Database;

@@ -1,6 +1,7 @@
 // Test data for the search tests: rows inserted straight into the schema, no services involved.
+
+import type { Sql } from '@vsdb/core/db/client';
 import { toSql } from 'pgvector';
-import type { Sql } from '../db/client.ts';
 
 export interface ChunkRow {
   content: string;

@@ -71,7 +71,8 @@ type Item = {
 async function raw(path: string, body: unknown) {
   const res = await fetch(`${app.url}${path}`, {
     method: 'POST',
-    headers: { 'x-api-key': 'sk-search', 'content-type': 'application/json' },
+    // Our extras (chunk_index, score_details, ...) are opt-in beside the spec's fields.
+    headers: { 'x-api-key': 'sk-search', 'content-type': 'application/json', 'x-search-extras': 'true' },
     body: JSON.stringify(body),
   });
   return {

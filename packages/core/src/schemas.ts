@@ -60,8 +60,8 @@ export type ListQuery = z.infer<typeof ListQuerySchema>;
 export interface ListPage<T extends { id: string }> {
   object: 'list';
   data: T[];
-  first_id: string | null;
-  last_id: string | null;
+  first_id: string;
+  last_id: string;
   has_more: boolean;
 }
 
@@ -75,8 +75,8 @@ export const listOf = <T extends z.ZodType>(item: T) =>
   z.object({
     object: z.literal('list'),
     data: z.array(item),
-    first_id: z.string().nullable(),
-    last_id: z.string().nullable(),
+    first_id: z.string(),
+    last_id: z.string(),
     has_more: z.boolean(),
   });
 
@@ -101,8 +101,9 @@ export function listPage<T extends { id: string }>(data: T[], hasMore: boolean):
   return {
     object: 'list',
     data,
-    first_id: data[0]?.id ?? null,
-    last_id: data.at(-1)?.id ?? null,
+    // The spec types both as required strings: an empty page has empty ones.
+    first_id: data[0]?.id ?? '',
+    last_id: data.at(-1)?.id ?? '',
     has_more: hasMore,
   };
 }

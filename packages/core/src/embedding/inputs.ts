@@ -6,7 +6,7 @@ import { countTokens, decodeTokens } from '../tokenizer.ts';
 const TokenArray = z.array(z.number().int().min(0).max(200_000)).min(1);
 
 /** POST /v1/embeddings, with OpenAI's input limits (2,048 inputs; the 8,192-token bound is the provider's). */
-export const EmbeddingCreateParams = z.object({
+export const EmbeddingCreateParams = z.strictObject({
   input: z.union([
     z.string().min(1, 'input must not be empty'),
     z.array(z.string().min(1, 'input must not contain empty strings')).min(1).max(2048),

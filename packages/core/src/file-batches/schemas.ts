@@ -8,11 +8,11 @@ import { FileCounts } from '../vector-stores/schemas.ts';
 const FileId = z.string().min(1).max(128);
 
 export const FileBatchCreateParams = z
-  .object({
+  .strictObject({
     file_ids: z.array(FileId).min(1).max(2000).optional(),
     files: z
       .array(
-        z.object({
+        z.strictObject({
           file_id: FileId,
           attributes: AttributesSchema.nullish(),
           chunking_strategy: ChunkingStrategySchema.optional(),

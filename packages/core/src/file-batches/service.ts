@@ -20,7 +20,16 @@ interface Row {
 }
 
 function toBatch(r: Row): FileBatchObject {
-  const status = r.status === 'cancelled' ? 'cancelled' : r.in_progress > 0 ? 'in_progress' : 'completed';
+  const total = r.in_progress + r.completed + r.failed + r.cancelled;
+  // A batch whose files all failed has failed (OpenAI's fourth status), not completed.
+  const status =
+    r.status === 'cancelled'
+      ? 'cancelled'
+      : r.in_progress > 0
+        ? 'in_progress'
+        : total > 0 && r.failed === total
+          ? 'failed'
+          : 'completed';
   return {
     id: r.id,
     object: 'vector_store.files_batch',
@@ -41,8 +50,9 @@ export async function createFileBatch(
   const files: AttachInput[] = p.files
     ? p.files.map((f) => ({
         fileId: f.file_id,
-        attributes: f.attributes ?? p.attributes,
-        chunkingStrategy: f.chunking_strategy ?? p.chunking_strategy,
+        // With `files`, the global attributes and chunking_strategy are ignored (as the spec says).
+        attributes: f.attributes,
+        chunkingStrategy: f.chunking_strategy,
       }))
     : p.file_ids!.map((fileId) => ({
         fileId,

@@ -9,7 +9,10 @@ export const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'use
 export const FileCreateParams = z.object({
   purpose: z.enum(FILE_PURPOSES),
   expires_after: z
-    .object({ anchor: z.literal('created_at'), seconds: z.coerce.number().int().min(3600).max(2_592_000) })
+    .strictObject({
+      anchor: z.literal('created_at'),
+      seconds: z.coerce.number().int().min(3600).max(2_592_000),
+    })
     .optional(),
 });
 export type FileCreateParams = z.infer<typeof FileCreateParams>;
@@ -29,8 +32,7 @@ export const FileObject = z
     filename: z.string(),
     purpose: z.string(),
     status: z.literal('processed'),
-    expires_at: Timestamp.nullable(),
-    status_details: z.null(),
+    expires_at: Timestamp.optional(),
   })
   .meta({ id: 'File' });
 export type FileObject = z.infer<typeof FileObject>;

@@ -25,8 +25,8 @@ const toFile = (r: FileRow): FileObject => ({
   filename: r.filename,
   purpose: r.purpose,
   status: 'processed',
-  expires_at: unix(r.expires_at),
-  status_details: null,
+  // The spec types expires_at as an integer when present: a file that never expires has none.
+  ...(r.expires_at ? { expires_at: unix(r.expires_at)! } : {}),
 });
 
 const live = (sql: Sql) => sql`(expires_at IS NULL OR expires_at > now())`;

@@ -257,7 +257,7 @@ const size = (field: string, min: number, max: number) =>
 
 /** OpenAI's StaticFileChunkingStrategy: max 100..4096 tokens, overlap at most half of it. */
 export const StaticChunkingSchema = z
-  .object({
+  .strictObject({
     max_chunk_size_tokens: size('max_chunk_size_tokens', 100, 4096),
     chunk_overlap_tokens: size('chunk_overlap_tokens', 0, 4096),
   })
@@ -270,8 +270,8 @@ export const StaticChunkingSchema = z
 export const ChunkingStrategySchema = z.discriminatedUnion(
   'type',
   [
-    z.object({ type: z.literal('auto') }),
-    z.object({ type: z.literal('static'), static: StaticChunkingSchema }),
+    z.strictObject({ type: z.literal('auto') }),
+    z.strictObject({ type: z.literal('static'), static: StaticChunkingSchema }),
   ],
   { error: "type must be 'auto' or 'static'" },
 );

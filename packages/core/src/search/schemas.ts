@@ -12,11 +12,11 @@ const SearchFields = {
   filters: FilterSchema.optional(),
   max_num_results: z.number().int().min(1).max(50).optional(),
   ranking_options: z
-    .object({
+    .strictObject({
       ranker: z.enum(['none', 'auto', 'default-2024-11-15']).optional(),
       score_threshold: z.number().min(0).max(1).optional(),
       hybrid_search: z
-        .object({ embedding_weight: z.number().min(0).max(1), text_weight: z.number().min(0).max(1) })
+        .strictObject({ embedding_weight: z.number().min(0).max(1), text_weight: z.number().min(0).max(1) })
         .refine((w) => w.embedding_weight + w.text_weight > 0, 'the weights must not both be 0')
         .optional(),
     })
@@ -71,12 +71,12 @@ const needsQuery = (
   }
 };
 
-export const VectorStoreSearchParams = z.object(SearchFields).superRefine(needsQuery);
+export const VectorStoreSearchParams = z.strictObject(SearchFields).superRefine(needsQuery);
 export type VectorStoreSearchParams = z.infer<typeof VectorStoreSearchParams>;
 
 /** Our extension: one global top-k across several stores. */
 export const MultiStoreSearchParams = z
-  .object({ ...SearchFields, vector_store_ids: z.array(z.string().min(1).max(128)).min(1).max(100) })
+  .strictObject({ ...SearchFields, vector_store_ids: z.array(z.string().min(1).max(128)).min(1).max(100) })
   .superRefine(needsQuery);
 
 export const SearchResultItem = z.object({
@@ -85,10 +85,11 @@ export const SearchResultItem = z.object({
   score: z.number().min(0).max(1),
   attributes: AttributeValues,
   content: z.array(z.object({ type: z.literal('text'), text: z.string() })),
-  vector_store_id: z.string(),
-  chunk_index: z.number().int(),
-  page: z.number().int().nullable(),
-  score_details: z.object({ vector: z.number().nullable(), text: z.number().nullable() }),
+  // Our extras: only with the `X-Search-Extras: true` header (or on /v1/search), as the spec's item has none.
+  vector_store_id: z.string().optional(),
+  chunk_index: z.number().int().optional(),
+  page: z.number().int().nullable().optional(),
+  score_details: z.object({ vector: z.number().nullable(), text: z.number().nullable() }).optional(),
 });
 export type SearchResultItem = z.infer<typeof SearchResultItem>;
 

@@ -5,7 +5,7 @@ import { hasControlChars, MediaTypeSchema, Timestamp } from '../schemas.ts';
 
 // The wire contract of /v1/uploads.
 
-export const UploadCreateParams = z.object({
+export const UploadCreateParams = z.strictObject({
   filename: z
     .string()
     .trim()
@@ -17,12 +17,12 @@ export const UploadCreateParams = z.object({
   // Sent back in Content-Type on every download of the file.
   mime_type: MediaTypeSchema,
   expires_after: z
-    .object({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) })
+    .strictObject({ anchor: z.literal('created_at'), seconds: z.number().int().min(3600).max(2_592_000) })
     .optional(),
 });
 export type UploadCreateParams = z.infer<typeof UploadCreateParams>;
 
-export const UploadCompleteParams = z.object({
+export const UploadCompleteParams = z.strictObject({
   part_ids: z.array(z.string().min(1).max(128)).min(1).max(UPLOAD_MAX_PARTS),
   md5: z
     .string()

@@ -4,14 +4,14 @@ import { AttributesSchema, AttributeValues, ListQuerySchema, Timestamp } from '.
 
 // The wire contract of /v1/vector_stores/{id}/files: request params and the objects answers carry.
 
-export const VectorStoreFileCreateParams = z.object({
+export const VectorStoreFileCreateParams = z.strictObject({
   file_id: z.string().min(1).max(128),
   attributes: AttributesSchema.nullish(),
   chunking_strategy: ChunkingStrategySchema.optional(),
 });
 export type VectorStoreFileCreateParams = z.infer<typeof VectorStoreFileCreateParams>;
 
-export const VectorStoreFileUpdateParams = z.object({ attributes: AttributesSchema.nullable() });
+export const VectorStoreFileUpdateParams = z.strictObject({ attributes: AttributesSchema.nullable() });
 
 export const FILE_STATUSES = ['in_progress', 'completed', 'failed', 'cancelled'] as const;
 export const VectorStoreFileListParams = ListQuerySchema.extend({ filter: z.enum(FILE_STATUSES).optional() });

@@ -4,12 +4,12 @@ import { MetadataSchema, Timestamp } from '../schemas.ts';
 
 // The wire contract of /v1/vector_stores: request params and the object every answer carries.
 
-const ExpiresAfter = z.object({
+const ExpiresAfter = z.strictObject({
   anchor: z.literal('last_active_at'),
   days: z.number().int().min(1).max(365),
 });
 
-export const VectorStoreCreateParams = z.object({
+export const VectorStoreCreateParams = z.strictObject({
   name: z.string().max(256).optional(),
   description: z.string().max(512).optional(),
   file_ids: z.array(z.string().min(1).max(128)).max(500).optional(),
@@ -19,7 +19,7 @@ export const VectorStoreCreateParams = z.object({
 });
 export type VectorStoreCreateParams = z.infer<typeof VectorStoreCreateParams>;
 
-export const VectorStoreUpdateParams = z.object({
+export const VectorStoreUpdateParams = z.strictObject({
   name: z.string().max(256).nullish(),
   metadata: MetadataSchema.nullish(),
   expires_after: ExpiresAfter.nullish(),
@@ -40,14 +40,14 @@ export const VectorStore = z
     id: z.string(),
     object: z.literal('vector_store'),
     created_at: Timestamp,
-    name: z.string().nullable(),
-    description: z.string().nullable(),
+    name: z.string(),
+    description: z.string().optional(),
     usage_bytes: z.number().int(),
     last_active_at: Timestamp.nullable(),
     status: z.enum(['expired', 'in_progress', 'completed']),
     file_counts: FileCounts,
     metadata: z.record(z.string(), z.string()),
-    expires_after: ExpiresAfter.nullable(),
+    expires_after: ExpiresAfter.optional(),
     expires_at: Timestamp.nullable(),
   })
   .meta({ id: 'VectorStore' });

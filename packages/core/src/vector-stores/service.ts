@@ -59,14 +59,15 @@ function toStore(r: StoreRow): VectorStoreObject {
     id: r.id,
     object: 'vector_store',
     created_at: unix(r.created_at)!,
-    name: r.name,
-    description: r.description,
+    // The spec's name is a string and its optional fields are absent, not null.
+    name: r.name ?? '',
+    ...(r.description === null ? {} : { description: r.description }),
     usage_bytes: r.usage_bytes,
     last_active_at: unix(r.last_active_at),
     status: r.expired ? 'expired' : r.in_progress > 0 ? 'in_progress' : 'completed',
     file_counts: toFileCounts(r),
     metadata: r.metadata,
-    expires_after: r.expires_after,
+    ...(r.expires_after ? { expires_after: r.expires_after } : {}),
     expires_at: unix(r.expires_at),
   };
 }

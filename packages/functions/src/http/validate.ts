@@ -17,6 +17,11 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    // As OpenAI answers a field it does not know (our own documented extensions are declared).
+    const at = [...issue.path.map(String), issue.keys[0]!].join('.');
+    throw new ApiError('invalid_request', `Unrecognized request argument supplied: ${at}`, at);
+  }
   const param = issue.path.length ? issue.path.map(String).join('.') : null;
   const subject = param ?? `request ${where}`;
   throw new ApiError('invalid_request', `Invalid '${subject}': ${issue.message}`, param);

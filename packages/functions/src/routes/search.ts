@@ -8,6 +8,20 @@ import { endpoint } from '../http/endpoint.ts';
 
 const tag = 'Search';
 
+/** The spec's result items: exactly file_id, filename, score, attributes, content. */
+function withoutExtras(page: SearchResultsPage): SearchResultsPage {
+  return {
+    ...page,
+    data: page.data.map(({ file_id, filename, score, attributes, content }) => ({
+      file_id,
+      filename,
+      score,
+      attributes,
+      content,
+    })),
+  };
+}
+
 export const searchEndpoints = [
   endpoint({
     method: 'post',
@@ -16,8 +30,15 @@ export const searchEndpoints = [
     tag,
     body: VectorStoreSearchParams,
     response: SearchResultsPage,
-    handler: (c, { params, body }) =>
-      searchVectorStores(c.get('deps'), c.get('projectId'), [params.vector_store_id], body),
+    handler: async (c, { params, body }) => {
+      const page = await searchVectorStores(
+        c.get('deps'),
+        c.get('projectId'),
+        [params.vector_store_id],
+        body,
+      );
+      return /^(1|true)$/i.test(c.req.header('x-search-extras') ?? '') ? page : withoutExtras(page);
+    },
   }),
   endpoint({
     method: 'post',

@@ -61,7 +61,7 @@ function logFailure(c: Context<AppEnv>, cause: unknown) {
 /** A validation failure in MAIA's (FastAPI's) words: `loc -> field: message`, joined by `; `. */
 export function unprocessable(where: 'body' | 'query', issues: { path: PropertyKey[]; message: string }[]) {
   const message = issues
-    .map((i) => [where, ...i.path.map(String)].join(' -> ') + `: ${i.message}`)
+    .map((i) => `${[where, ...i.path.map(String)].join(' -> ')}: ${i.message}`)
     .join('; ');
   return new ApiError('unprocessable', message);
 }

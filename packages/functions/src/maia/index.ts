@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { auth } from '../middleware/auth.ts';
-import { maiaError, onMaiaError } from './errors.ts';
+import { maiaError, onMaiaError, unprocessable } from './errors.ts';
 import { maiaFileRoutes } from './files.ts';
 import { maiaCors, maiaRateLimit, maiaRequestId } from './middleware.ts';
 import { maiaSearchRoutes } from './search.ts';
@@ -19,6 +19,12 @@ export function maiaApp(): Hono<AppEnv> {
   app.use(maiaRateLimit());
   app.route('/', maiaPublicRoutes);
   app.use('/v1/*', auth());
+  app.use('/v1/*', async (c, next) => {
+    // Ids go to Postgres as text, which cannot hold NUL: FastAPI would refuse such an id as invalid too.
+    if (c.req.path.includes('\u0000') || /%00/i.test(c.req.path))
+      throw unprocessable('query', [{ path: ['path'], message: 'NUL characters are not allowed' }]);
+    await next();
+  });
   app.route('/v1/vector_stores', maiaStoreRoutes);
   app.route('/v1/vector_stores', maiaFileRoutes);
   app.route('/v1/vector_stores', maiaSearchRoutes);

@@ -147,6 +147,9 @@ async function main() {
     { name: 'large PDF (200 pages)', files: [{ filename: 'large.pdf', bytes: await largePdf(200) }] },
     ...(await pathologicalFiles()).map((f) => ({ name: f.name, files: [f] })),
   ];
+  // --scenarios=N runs the first N only (a short trial).
+  const limit = Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
+  scenarios.splice(limit);
   const results = [];
   let peakRss = idleRss;
   for (const s of scenarios) {

@@ -113,8 +113,9 @@ export async function completeJob(
     if (!row) return false;
     await tx`DELETE FROM chunks WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
     const attributes = tx.json(row.attributes);
-    for (let i = 0; i < chunks.length; i += 200) {
-      const rows = chunks.slice(i, i + 200).map((c) => ({
+    // Small statements: the embedded engine's thread answers /health's ping between two of them.
+    for (let i = 0; i < chunks.length; i += 50) {
+      const rows = chunks.slice(i, i + 50).map((c) => ({
         ...c,
         vector_store_id: job.vectorStoreId,
         file_id: job.fileId,

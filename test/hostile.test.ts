@@ -96,6 +96,24 @@ describe('__proto__ and constructor keys', () => {
     expect(refused.json.error.param).toBe('attributes.__proto__');
   });
 
+  it('refuses a NUL or __proto__ inside the JSON of a form field on both mounts (never a 500)', async () => {
+    const cases = [
+      { path: `/v1/vector_stores/${store}/files`, attributes: '{"k":"\\u0000"}' },
+      { path: `/v1/vector_stores/${store}/files`, attributes: '{"__proto__":{"k":1}}' },
+      { path: `/maia/v1/vector_stores/${store}/files`, attributes: '{"k":"\\u0000"}' },
+      { path: `/maia/v1/vector_stores/${store}/files`, attributes: '{"__proto__":{"k":1}}' },
+    ];
+    for (const c of cases) {
+      const body = form([
+        { name: 'file', filename: 'filename="n.txt"', type: 'text/plain', value: 'nul in attributes' },
+        { name: 'attributes', value: c.attributes },
+      ]);
+      const res = await send('POST', c.path, body.body as unknown as string, { 'content-type': body.type });
+      expect(res.status, `${c.path} ${c.attributes}: ${res.text}`).toBeGreaterThanOrEqual(400);
+      expect(res.status, `${c.path} ${c.attributes}: ${res.text}`).toBeLessThan(500);
+    }
+  });
+
   it('refuses a filter hidden under __proto__ instead of searching unfiltered', async () => {
     const refused = await send(
       'POST',

@@ -12,6 +12,7 @@ import { getMaiaStore, MaiaListQuery } from '@vsdb/core/maia/stores';
 import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app.ts';
 import { parseMultipart } from '../http/multipart.ts';
+import { unstorableAt } from '../http/validate.ts';
 import { readQuery, readText } from './http.ts';
 
 const invalid = (message: string, param: string) => new ApiError('invalid_request', message, param);
@@ -27,6 +28,15 @@ function parseAttributes(raw: string | undefined): Record<string, unknown> | nul
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
     throw invalid("'attributes' must be a JSON object.", 'attributes');
+  // The field was checked as text; what its JSON decodes to (a \u0000 escape, a __proto__ key) is checked here.
+  const bad = unstorableAt(parsed);
+  if (bad !== undefined)
+    throw invalid(
+      bad.reserved
+        ? `Invalid 'attributes.${bad.path}': the key '__proto__' is not accepted.`
+        : "Invalid 'attributes': text must not contain NUL characters or unpaired surrogates.",
+      'attributes',
+    );
   return parsed as Record<string, unknown>;
 }
 

@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { endpoint } from '../http/endpoint.ts';
 import { readForm } from '../http/form.ts';
 import { pollHint } from '../http/respond.ts';
+import { unstorableAt } from '../http/validate.ts';
 
 const tag = 'Vector store files';
 const files = '/v1/vector_stores/{vector_store_id}/files';
@@ -34,12 +35,25 @@ const jsonField = (what: string) =>
     .optional()
     .transform((s, ctx) => {
       if (s === undefined || s.trim() === '') return undefined;
+      let value: unknown;
       try {
-        return JSON.parse(s) as unknown;
+        value = JSON.parse(s);
       } catch {
         ctx.addIssue({ code: 'custom', message: `${what} must be a JSON object` });
         return z.NEVER;
       }
+      // The form field was checked as text; what its JSON decodes to (a \u0000 escape) is checked here.
+      const bad = unstorableAt(value);
+      if (bad !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: bad.reserved
+            ? `the key '__proto__' is not accepted (at '${bad.path}')`
+            : 'text must not contain NUL characters or unpaired surrogates',
+        });
+        return z.NEVER;
+      }
+      return value;
     });
 
 /** MAIA's multipart upload into a store: `file`, or `text` with an optional `filename`. */

@@ -122,6 +122,8 @@ describe('the console in Chromium', () => {
     await page.getByRole('heading', { name: /^\d+ results?$/ }).waitFor();
     const hits = page.locator('.hit');
     expect(await hits.count()).toBeGreaterThan(0);
+    // Chunk index and score details are extras the console asks for (X-Search-Extras): shown on every hit.
+    expect(await hits.first().textContent()).toMatch(/chunk \d+.*vector \d\.\d{3} · text/);
     for (const name of await page.locator('.hit .row > span:nth-child(2)').allTextContents()) {
       expect(name).toBe('manual.pdf');
     }

@@ -128,8 +128,14 @@ async function failure(res: Response): Promise<ApiFailure> {
 }
 
 /** Calls /v1{path}; throws ApiFailure on a non-2xx answer. `key` overrides the session's (sign-in). */
-export async function api<T>(method: string, path: string, body?: unknown, key?: string): Promise<T> {
-  return (await apiWithHeaders<T>(method, path, body, key)).data;
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  key?: string,
+  extra: Record<string, string> = {},
+): Promise<T> {
+  return (await apiWithHeaders<T>(method, path, body, key, extra)).data;
 }
 
 /** As api(), with the response headers (e.g. openai-poll-after-ms). */
@@ -138,8 +144,9 @@ export async function apiWithHeaders<T>(
   path: string,
   body?: unknown,
   key?: string,
+  extra: Record<string, string> = {},
 ): Promise<{ data: T; headers: Headers }> {
-  const headers: Record<string, string> = authHeaders(key ?? session.key());
+  const headers: Record<string, string> = { ...authHeaders(key ?? session.key()), ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`/v1${path}`, {
     method,

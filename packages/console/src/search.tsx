@@ -129,6 +129,9 @@ export function SearchTab({ storeId }: { storeId: string }) {
         'POST',
         `/vector_stores/${enc(storeId)}/search`,
         built.body,
+        undefined,
+        // The spec's result has five fields; chunk index, page and score details come with this opt-in.
+        { 'x-search-extras': 'true' },
       );
       setHits({ data: page.data, words: terms(form.query) });
     } catch (err) {

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './app.ts';
 
 // Every OpenAI operation we serve, success and error, validated against the response schemas of
-// openai/openai-openapi (the excerpt in test/contract/openai-spec.json names its commit).
+// openai/openai-openapi (checked at commit f85dbe2). The spec is OpenAI's, not ours, so it is not kept in
+// this repository: OPENAI_SPEC_PATH names a local copy of its openapi.json (see docs/API.md); without it
+// this file is skipped.
 type Json = Record<string, unknown>;
 interface Spec {
   paths: Record<
@@ -13,9 +15,10 @@ interface Spec {
   >;
   components: Json;
 }
-const spec = JSON.parse(
-  readFileSync(new URL('./contract/openai-spec.json', import.meta.url), 'utf8'),
-) as Spec;
+const SPEC_PATH = process.env.OPENAI_SPEC_PATH;
+const spec: Spec = SPEC_PATH
+  ? (JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Spec)
+  : { paths: {}, components: {} };
 const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
 // A few schemas still carry OpenAPI 3.0's `nullable`; say it in JSON Schema (as 3.1 does) for ajv.
 function nullable(v: unknown): unknown {
@@ -87,7 +90,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-describe('OpenAI responses validate against the OpenAPI spec', () => {
+describe.skipIf(!SPEC_PATH)('OpenAI responses validate against the OpenAPI spec', () => {
   it('vector stores: create, list (also empty), retrieve, update, delete, and their errors', async () => {
     const empty = await call('get', '/vector_stores', '/vector_stores');
     expect(empty.json.data).toEqual([]);
@@ -379,8 +382,15 @@ describe('OpenAI responses validate against the OpenAPI spec', () => {
     ).toBe(400);
   });
 
-  it('covered every operation of the excerpt, success and error', () => {
-    const ops = Object.entries(spec.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m} ${p}`));
+  it('covered every operation we serve (vector stores, files, uploads, embeddings), success and error', () => {
+    const ops = Object.entries(spec.paths)
+      .filter(([p]) => /^\/(vector_stores|files|uploads|embeddings)(\/|$)/.test(p))
+      .flatMap(([p, item]) =>
+        Object.keys(item)
+          .filter((m) => ['get', 'post', 'delete', 'put', 'patch'].includes(m))
+          .map((m) => `${m} ${p}`),
+      );
+    expect(ops.length).toBeGreaterThanOrEqual(26);
     for (const op of ops) {
       expect(
         checked.some((k) => k.startsWith(`${op} 2`)),

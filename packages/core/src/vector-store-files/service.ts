@@ -84,7 +84,10 @@ export async function attachFiles(
   const missing = ids.find((id) => !found.some((f) => f.id === id));
   if (missing) throw notFound('file', missing, 'file_id');
   const byId = new Map(files.map((f) => [f.fileId, f]));
-  const rows = [...byId.values()].map((f) => ({
+  // In file id order, as the lock above: two batches naming the same files in other orders would otherwise
+  // each hold one conflict row the other waits for (a deadlock, answered 500; found on native Postgres).
+  const ordered = [...byId.values()].sort((a, b) => (a.fileId < b.fileId ? -1 : a.fileId > b.fileId ? 1 : 0));
+  const rows = ordered.map((f) => ({
     vector_store_id: vectorStoreId,
     file_id: f.fileId,
     project_id: projectId,

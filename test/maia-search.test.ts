@@ -97,6 +97,26 @@ describe('MAIA search', () => {
     expect((await search({ query: 'programming', filter: { topic: 'nothing' } })).body.data).toEqual([]);
   });
 
+  it('#35 a filter past the filter limits is a 422, parsed with the request', async () => {
+    // Each numeric key becomes `eq` as text or as number: 1 + 40 * 3 conditions, past the 100 allowed.
+    const filter = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
+    const r = await search({ query: 'programming', filter });
+    expect(r.status).toBe(422);
+    expect(r.body).toEqual({
+      error: {
+        message: 'body -> filter: filters may hold at most 100 conditions',
+        type: 'validation_error',
+        code: 422,
+      },
+    });
+    const long = await search({ query: 'programming', filter: { topic: 'x'.repeat(4097) } });
+    expect(long.status).toBe(422);
+    expect(long.body.error).toMatchObject({
+      code: 422,
+      message: expect.stringMatching(/^body -> filter -> topic: /),
+    });
+  });
+
   it('#36 query_embedding is used instead of embedding the query', async () => {
     const emb = await maia.json<{ data: number[][] }>('/v1/embeddings', {
       input: ['vector similarity PostgreSQL'],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
-import type { Filter } from '../search/filters.ts';
+import { type Filter, type FilterScalar, FlatFilterValue, filterLimitError } from '../search/filters.ts';
 import { type SearchHit, searchChunks } from '../search/search.ts';
 import type { SearchDeps } from '../search/service.ts';
 import { touchVectorStore } from '../vector-stores/service.ts';
@@ -12,7 +12,15 @@ export const MaiaSearchRequest = z.object({
   query: z.string().min(1).max(4096),
   query_embedding: z.array(z.number().finite()).min(1).max(4096).nullish(),
   max_results: z.number().int().min(1).max(100).default(10),
-  filter: z.record(z.string().min(1).max(64), z.union([z.string(), z.number(), z.boolean()])).nullish(),
+  filter: z
+    .record(z.string().min(1).max(64), FlatFilterValue)
+    .nullish()
+    .transform((flat, ctx) => {
+      const filter = maiaFilter(flat);
+      const tooBig = filter && filterLimitError(filter);
+      if (tooBig) ctx.addIssue({ code: 'custom', message: tooBig });
+      return filter;
+    }),
   score_threshold: z.number().min(0).max(1).nullish(),
   search_mode: z.enum(['vector', 'hybrid']).default('vector'),
   ranking_weights: z
@@ -31,9 +39,7 @@ const MAX_CANDIDATES = 100;
  * MAIA's flat filter compares as text (`metadata->>key = str(value)`): a value matches an attribute
  * whose text is the same, whatever JSON type the attribute has.
  */
-export function maiaFilter(
-  flat: Record<string, string | number | boolean> | null | undefined,
-): Filter | undefined {
+function maiaFilter(flat: Record<string, FilterScalar> | null | undefined): Filter | undefined {
   if (!flat || !Object.keys(flat).length) return undefined;
   return {
     type: 'and',
@@ -91,8 +97,7 @@ export async function maiaSearch(deps: SearchDeps, projectId: string, storeId: s
         deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
       })
     )[0]!;
-  const filter = maiaFilter(p.filter);
-  const base = { projectId, vectorStoreIds: [storeId], filter, efSearch: config.HNSW_EF_SEARCH };
+  const base = { projectId, vectorStoreIds: [storeId], filter: p.filter, efSearch: config.HNSW_EF_SEARCH };
   let hits: { hit: SearchHit; score: number; details: ScoreDetails | null }[];
   if (p.search_mode === 'vector') {
     const page = await searchChunks(sql, {

@@ -3,16 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
 import { insertChunks, random, seedStore, unitVector } from '../../../../test/search-fixtures.ts';
 import type { Database } from '../db/client.ts';
-import { ApiError } from '../errors.ts';
 import { MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES } from '../limits.ts';
 import {
   type ComparisonFilter,
   compileFilter,
   type Filter,
   FilterSchema,
+  FlatFilterSchema,
   flatFilterToFilter,
   isCompoundFilter,
 } from './filters.ts';
+import { VectorStoreSearchParams } from './schemas.ts';
 
 const EVIL = `x'); DROP TABLE chunks; --`;
 // Row i of the table has attributes ROWS[i]; row 0 has none at all.
@@ -50,11 +51,9 @@ async function matches(filter: Filter): Promise<number[]> {
 }
 const all = ROWS.map((_, i) => i);
 const except = (...out: number[]) => all.filter((i) => !out.includes(i));
-const cmp = (type: ComparisonFilter['type'], key: string, value: ComparisonFilter['value']): Filter => ({
-  type,
-  key,
-  value,
-});
+// Loosely typed so that a table of cases reads easily; every case pairs its type with the right value.
+const cmp = (type: ComparisonFilter['type'], key: string, value: ComparisonFilter['value']): Filter =>
+  ({ type, key, value }) as Filter;
 
 describe('comparisons against real rows', () => {
   it('compares numbers as numbers, only with JSON numbers', async () => {
@@ -195,17 +194,13 @@ describe('validation and limits', () => {
     for (let d = 1; d < depth; d++) f = { type: 'and', filters: [f] };
     return f;
   };
-  const invalid = (filter: unknown, message: RegExp) => {
-    let thrown: unknown;
-    try {
-      compileFilter(db.sql, filter as Filter);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toBeInstanceOf(ApiError);
-    expect((thrown as ApiError).code).toBe('invalid_request');
-    expect((thrown as ApiError).param).toBe('filters');
-    expect((thrown as ApiError).message).toMatch(message);
+  /** A filter is parsed once, with the request: the first issue names the offending field under `filters`. */
+  const invalid = (filter: unknown, message: RegExp, at = 'filters') => {
+    const parsed = VectorStoreSearchParams.safeParse({ query: 'x', filters: filter });
+    expect(parsed.success).toBe(false);
+    const issue = parsed.error!.issues[0]!;
+    expect(issue.path.join('.')).toBe(at);
+    expect(issue.message).toMatch(message);
   };
 
   it('accepts the deepest and largest allowed filters', async () => {
@@ -251,21 +246,38 @@ describe('validation and limits', () => {
   });
 
   it('refuses malformed comparisons', () => {
-    invalid({ type: 'like', key: 'n', value: 1 }, /Invalid filters/);
-    invalid({ type: 'eq', value: 1 }, /Invalid filters/);
-    invalid({ type: 'eq', key: '', value: 1 }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n', value: [1, 2] }, /'in' and 'nin' take an array/);
-    invalid({ type: 'in', key: 'n', value: 1 }, /'in' and 'nin' take an array/);
-    invalid({ type: 'in', key: 'n', value: [true] }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n', value: null }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n', value: { a: 1 } }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n', value: Number.NaN }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n', value: Number.POSITIVE_INFINITY }, /Invalid filters/);
-    invalid({ type: 'eq', key: 'n\u0000', value: 1 }, /NUL/);
-    invalid({ type: 'eq', key: 'n', value: 'a\u0000b' }, /NUL/);
-    invalid({ type: 'and', filters: [{ type: 'eq', key: 'n' }] }, /Invalid filters/);
-    invalid({ type: 'and', filters: 'x' }, /Invalid filters/);
-    invalid(null, /Invalid filters/);
+    const value = /must be a string, a finite number, a boolean, or an array of strings and numbers/;
+    invalid({ type: 'like', key: 'n', value: 1 }, /Invalid discriminator value/, 'filters.type');
+    invalid({ type: 'eq', value: 1 }, /expected string, received undefined/, 'filters.key');
+    invalid({ type: 'eq', key: '', value: 1 }, />=1 characters/, 'filters.key');
+    invalid({ type: 'eq', key: 'n', value: [1, 2] }, /'in' and 'nin' take an array/, 'filters.value');
+    invalid({ type: 'in', key: 'n', value: 1 }, /'in' and 'nin' take an array/, 'filters.value');
+    invalid({ type: 'in', key: 'n', value: [true] }, value, 'filters.value');
+    invalid({ type: 'eq', key: 'n', value: null }, value, 'filters.value');
+    invalid({ type: 'eq', key: 'n', value: { a: 1 } }, value, 'filters.value');
+    invalid({ type: 'eq', key: 'n', value: Number.NaN }, value, 'filters.value');
+    invalid({ type: 'eq', key: 'n', value: Number.POSITIVE_INFINITY }, value, 'filters.value');
+    invalid({ type: 'eq', key: 'n\u0000', value: 1 }, /NUL/, 'filters.key');
+    invalid({ type: 'eq', key: 'n', value: 'a\u0000b' }, /NUL/, 'filters.value');
+    invalid({ type: 'and', filters: [{ type: 'eq', key: 'n' }] }, value, 'filters.filters.0.value');
+    invalid({ type: 'and', filters: 'x' }, /expected array/, 'filters.filters');
+    invalid(null, /expected object, received null/);
+  });
+
+  it('holds `filters` and the flat `filter` to the limits together, as the one filter searched', () => {
+    const flat = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+    const wide = { type: 'or', filters: Array.from({ length: 50 }, () => cmp('eq', 'n', 1)) };
+    const search = (body: object) => VectorStoreSearchParams.safeParse({ query: 'x', ...body });
+    expect(search({ filter: flat(MAX_FILTER_NODES - 1) }).success).toBe(true);
+    expect(search({ filter: flat(MAX_FILTER_NODES) }).error?.issues[0]).toMatchObject({
+      path: ['filter'],
+      message: 'filters may hold at most 100 conditions',
+    });
+    expect(search({ filters: wide, filter: flat(40) }).success).toBe(true);
+    expect(search({ filters: wide, filter: flat(60) }).error?.issues[0]?.path).toEqual(['filter']);
+    expect(search({ filters: nest(MAX_FILTER_DEPTH), filter: { a: 1 } }).error?.issues[0]?.message).toMatch(
+      /nested at most 10 levels/,
+    );
   });
 
   it('exposes the same rules as a zod schema', () => {
@@ -286,9 +298,12 @@ describe("MAIA's flat filter", () => {
     expect(await matches(flatFilterToFilter({}))).toEqual(all);
   });
 
-  it('refuses values that are not scalars', () => {
-    expect(() => flatFilterToFilter({ s: ['a'] })).toThrow(ApiError);
-    expect(() => flatFilterToFilter({ s: null })).toThrow(/string, number or boolean/);
+  it('refuses values that are not scalars, where it is parsed', () => {
+    for (const bad of [['a'], null, { a: 1 }, Number.NaN, 'a\u0000b', 'x'.repeat(4097)]) {
+      expect(FlatFilterSchema.safeParse({ s: bad }).success).toBe(false);
+    }
+    expect(FlatFilterSchema.safeParse({ '': 1 }).success).toBe(false);
+    expect(FlatFilterSchema.parse({ s: 'a', n: 1.5, b: false })).toEqual({ s: 'a', n: 1.5, b: false });
   });
 });
 

@@ -1,19 +1,18 @@
 import type postgres from 'postgres';
 import { z } from 'zod';
 import type { Fragment } from '../db/fragment.ts';
-import { ApiError } from '../errors.ts';
 import { MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES } from '../limits.ts';
 
 const MAX_KEY_LENGTH = 256;
 const MAX_STRING_LENGTH = 4096;
 
+// The parsed, trusted form of a filter: FilterSchema (or FlatFilterSchema, MaiaSearchRequest) makes one from a
+// request, within the limits, and compileFilter takes it as it is. A comparison's value fits its type.
 export type FilterScalar = string | number | boolean;
-export type ComparisonType = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin';
-export interface ComparisonFilter {
-  type: ComparisonType;
-  key: string;
-  value: FilterScalar | (string | number)[];
-}
+export type ComparisonFilter =
+  | { type: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; key: string; value: FilterScalar }
+  | { type: 'in' | 'nin'; key: string; value: (string | number)[] };
+export type ComparisonType = ComparisonFilter['type'];
 export interface CompoundFilter {
   type: 'and' | 'or';
   filters: Filter[];
@@ -49,11 +48,12 @@ const CompoundObject = z.object({
   filters: z.array(z.lazy(() => FilterNodeSchema)),
 });
 
-// Discriminated by `type`, so an error names the field that is wrong rather than "Invalid input".
-const FilterNodeSchema: z.ZodType<Filter> = z.discriminatedUnion('type', [ComparisonObject, CompoundObject]);
-
-export const ComparisonFilterSchema: z.ZodType<ComparisonFilter> = ComparisonObject;
-export const CompoundFilterSchema: z.ZodType<CompoundFilter> = CompoundObject;
+// Discriminated by `type`, so an error names the field that is wrong rather than "Invalid input". The
+// refinement above pairs each type with its kind of value, which zod's inferred type cannot say.
+const FilterNodeSchema = z.discriminatedUnion('type', [
+  ComparisonObject,
+  CompoundObject,
+]) as z.ZodType<Filter>;
 
 /**
  * Measures a filter before its structure is parsed, without recursion, so that a hostile nesting
@@ -92,47 +92,42 @@ export const FilterSchema: z.ZodType<Filter, unknown> = z
   })
   .pipe(FilterNodeSchema);
 
-/** MAIA's flat `filter`: every key must equal its value. */
-export const FlatFilterSchema = z.record(
-  z.string().min(1).max(MAX_KEY_LENGTH),
-  z.union([FilterString, FilterNumber, z.boolean()]),
-);
+/** One value of a flat `{key: value}` filter (MAIA's form): a string, a finite number or a boolean. */
+export const FlatFilterValue = z.union([FilterString, FilterNumber, z.boolean()]);
 
-/** Turns MAIA's flat `{key: value}` filter into an `and` of `eq` comparisons. */
-export function flatFilterToFilter(flat: Record<string, unknown>): Filter {
-  const filters: Filter[] = [];
-  for (const [key, value] of Object.entries(flat)) {
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new ApiError('invalid_request', `filter.${key} must be a string, number or boolean`, 'filter');
-    }
-    filters.push({ type: 'eq', key, value });
-  }
-  return { type: 'and', filters };
+/** MAIA's flat `filter`, as the /v1 search takes it: every key must equal its value. */
+export const FlatFilterSchema = z.record(z.string().min(1).max(MAX_KEY_LENGTH), FlatFilterValue);
+
+/** Turns a flat `{key: value}` filter into an `and` of `eq` comparisons. */
+export const flatFilterToFilter = (flat: Record<string, FilterScalar>): Filter => ({
+  type: 'and',
+  filters: Object.entries(flat).map(([key, value]) => ({ type: 'eq', key, value })),
+});
+
+/** The one filter a /v1 search applies: `filters`, the flat `filter`, or an `and` of both. */
+export function combineFilters(
+  filters: Filter | undefined,
+  flat: Record<string, FilterScalar> | undefined,
+): Filter | undefined {
+  const all: Filter[] = [];
+  if (filters) all.push(filters);
+  if (flat && Object.keys(flat).length) all.push(flatFilterToFilter(flat));
+  return all.length > 1 ? { type: 'and', filters: all } : all[0];
 }
 
 /** A client or a transaction: anything that builds fragments. */
 type Sql = postgres.ISql;
 
 /**
- * Compiles a filter to a boolean SQL fragment over a jsonb attributes column. Keys and values are
+ * Compiles a parsed filter to a boolean SQL fragment over a jsonb attributes column. Keys and values are
  * bound parameters. Every comparison is type-aware and never NULL: a value compares only with an
  * attribute of the same JSON type (numbers as numeric, strings in byte order, booleans as
  * booleans); otherwise, and when the key is missing, `eq`/`in`/`gt`... are false and `ne`/`nin`
  * are true (as OpenAI does: "not equal" holds for a file without the attribute).
  */
 export function compileFilter(sql: Sql, filter: Filter, column: Fragment = sql`c.attributes`): Fragment {
-  const parsed = FilterSchema.safeParse(filter);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? ` (at filters.${issue.path.join('.')})` : '';
-    throw new ApiError('invalid_request', `Invalid filters: ${issue.message}${where}`, 'filters');
-  }
-  return compile(sql, parsed.data, column);
-}
-
-function compile(sql: Sql, filter: Filter, column: Fragment): Fragment {
   if (isCompoundFilter(filter)) {
-    const parts = filter.filters.map((f) => compile(sql, f, column));
+    const parts = filter.filters.map((f) => compileFilter(sql, f, column));
     if (parts.length === 0) return filter.type === 'and' ? sql`true` : sql`false`;
     const joined = parts.reduce((acc, part) =>
       filter.type === 'and' ? sql`${acc} AND ${part}` : sql`${acc} OR ${part}`,
@@ -151,9 +146,8 @@ function comparison(sql: Sql, f: ComparisonFilter, column: Fragment): Fragment {
   if (f.type === 'ne') return sql`NOT ${comparison(sql, { ...f, type: 'eq' }, column)}`;
   if (f.type === 'nin') return sql`NOT ${comparison(sql, { ...f, type: 'in' }, column)}`;
   if (f.type === 'in') {
-    const list = Array.isArray(f.value) ? f.value : [f.value];
-    const strings = list.filter((v): v is string => typeof v === 'string');
-    const numbers = list.filter((v): v is number => typeof v === 'number');
+    const strings = f.value.filter((v): v is string => typeof v === 'string');
+    const numbers = f.value.filter((v): v is number => typeof v === 'number');
     return sql`(CASE jsonb_typeof(${element})
       WHEN 'string' THEN ${text} = ANY(${strings}::text[])
       WHEN 'number' THEN ${text}::numeric = ANY(${numbers.map(String)}::numeric[])
@@ -170,11 +164,8 @@ function comparison(sql: Sql, f: ComparisonFilter, column: Fragment): Fragment {
     return sql`(CASE WHEN jsonb_typeof(${element}) = 'string'
       THEN ${text} COLLATE "C" ${op} ${value}::text ELSE false END)`;
   }
-  if (typeof value === 'boolean') {
-    return sql`(CASE WHEN jsonb_typeof(${element}) = 'boolean'
+  return sql`(CASE WHEN jsonb_typeof(${element}) = 'boolean'
       THEN ${text}::boolean ${op} ${value}::boolean ELSE false END)`;
-  }
-  throw new ApiError('invalid_request', `'${f.type}' takes one value, not a list`, 'filters');
 }
 
 function operator(sql: Sql, type: 'eq' | 'gt' | 'gte' | 'lt' | 'lte'): Fragment {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_SEARCH_WINDOW } from '../limits.ts';
 import { AttributeValues } from '../schemas.ts';
-import { FilterSchema, FlatFilterSchema } from './filters.ts';
+import { combineFilters, type Filter, FilterSchema, FlatFilterSchema, filterLimitError } from './filters.ts';
 
 // The wire contract of POST /v1/vector_stores/{id}/search and POST /v1/search.
 
@@ -53,6 +53,8 @@ const needsQuery = (
   p: {
     query?: unknown;
     query_embedding?: unknown;
+    filters?: Filter;
+    filter?: Record<string, string | number | boolean>;
     page: number;
     max_results?: number;
     max_num_results?: number;
@@ -62,6 +64,9 @@ const needsQuery = (
   if (p.query === undefined && p.query_embedding === undefined) {
     ctx.addIssue({ code: 'custom', path: ['query'], message: 'query is required' });
   }
+  // The filter searched is `filters` and `filter` together: it is held to the filter limits as a whole.
+  const tooBig = p.filter && filterLimitError(combineFilters(p.filters, p.filter));
+  if (tooBig) ctx.addIssue({ code: 'custom', path: ['filter'], message: tooBig });
   if (p.page + pageSize(p) > MAX_SEARCH_WINDOW) {
     ctx.addIssue({
       code: 'custom',

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
-import { type Filter, flatFilterToFilter } from './filters.ts';
+import { combineFilters } from './filters.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { encodePage, pageSize, type SearchResultsPage, type VectorStoreSearchParams } from './schemas.ts';
 import { type SearchHit, type SearchMode, searchChunks } from './search.ts';
@@ -28,10 +28,7 @@ export async function searchVectorStores(
   const mode = modeOf(p);
   const limit = pageSize(p);
   const offset = p.page; // within MAX_SEARCH_WINDOW: the request schema holds it there
-  const filters: Filter[] = [];
-  if (p.filters) filters.push(p.filters);
-  if (p.filter && Object.keys(p.filter).length) filters.push(flatFilterToFilter(p.filter));
-  const filter = filters.length > 1 ? { type: 'and' as const, filters } : filters[0];
+  const filter = combineFilters(p.filters, p.filter);
   const hybrid = p.ranking_options?.hybrid_search;
 
   let embeddings: (number[] | null)[];

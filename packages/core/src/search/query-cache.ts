@@ -22,9 +22,13 @@ export class QueryEmbeddingCache {
   async embed(
     embedder: EmbeddingProvider,
     texts: string[],
-    opts: EmbedOptions & { sql?: Sql } = {},
+    opts: EmbedOptions & {
+      sql?: Sql;
+      /** Runs before the provider is asked (not on a cache hit): a check that should fail first. */
+      beforeProvider?: () => Promise<void>;
+    } = {},
   ): Promise<number[][]> {
-    const { sql, ...embedOpts } = opts;
+    const { sql, beforeProvider, ...embedOpts } = opts;
     const keys = texts.map(
       (t) => `${embedder.kind}\u0000${embedder.model}\u0000${embedder.dimensions}\u0000${t}`,
     );
@@ -49,6 +53,7 @@ export class QueryEmbeddingCache {
       metrics.inc('query_embedding_cache_total', { outcome: 'hit' }, keys.length - missing.length);
     if (missing.length) metrics.inc('query_embedding_cache_total', { outcome: 'miss' }, missing.length);
     if (missing.length) {
+      await beforeProvider?.();
       const { embeddings } = await embedder.embed(
         missing.map((k) => byKey.get(k)!),
         embedOpts,

@@ -99,7 +99,7 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
   }
   const vector = embedding ? queryVector(embedding) : null;
   if (mode === 'keyword' && !text) {
-    if (params.requireStores) await searchStores(sql, params); // still 404 for a missing store
+    if (params.requireStores) await requireStores(sql, params.projectId, params.vectorStoreIds); // still 404
     return { data: [], hasMore: false, scan: null };
   }
   const need = offset + limit + 1; // one more than the page tells whether there is a next page
@@ -144,12 +144,16 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
   };
 }
 
-async function searchStores(sql: Sql, p: SearchParams): Promise<void> {
+/**
+ * 404 unless every store exists in the project (400 once expired), as its own statement: for the paths where
+ * the search statement (which checks them itself) does not run, or runs only after something costly.
+ */
+export async function requireStores(sql: Sql, projectId: string, ids: string[]): Promise<void> {
   const [row] = await sql<{ found: string[]; expired: string[] }[]>`
     SELECT coalesce(array_agg(id), '{}') AS found,
       coalesce(array_agg(id) FILTER (WHERE expires_at <= now()), '{}') AS expired
-    FROM vector_stores WHERE project_id = ${p.projectId} AND id = ANY(${p.vectorStoreIds}::text[])`;
-  checkStores(p.vectorStoreIds, row!);
+    FROM vector_stores WHERE project_id = ${projectId} AND id = ANY(${ids}::text[])`;
+  checkStores(ids, row!);
 }
 
 /** 404 for the first store not in the project, 400 for the first that has expired (in the caller's order). */

@@ -4,7 +4,7 @@ import type { Services } from '../services.ts';
 import { combineFilters } from './filters.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { encodePage, pageSize, type SearchResultsPage, type VectorStoreSearchParams } from './schemas.ts';
-import { type SearchHit, type SearchMode, searchChunks } from './search.ts';
+import { requireStores, type SearchHit, type SearchMode, searchChunks } from './search.ts';
 import { touchSoon } from './touch.ts';
 
 /** What a search needs. */
@@ -45,9 +45,11 @@ export async function searchVectorStores(
     embeddings = queries.map(() => null);
   } else {
     // A bound of its own, far below ingestion's: a caller is waiting, and a 502 now beats a search in minutes.
+    // A missing store answers 404 before the provider is paid; a cached query leaves that to the search itself.
     embeddings = await deps.queryCache.embed(embedder, queries, {
       deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
       sql,
+      beforeProvider: () => requireStores(sql, projectId, vectorStoreIds),
     });
   }
 

@@ -262,6 +262,9 @@ describe('maintenance handler (cron)', () => {
     );
     await db.sql`UPDATE vector_stores SET expires_at = now() - interval '1 second' WHERE id = ${stale.json.id}`;
     aws.messages.length = 0;
+    // A cached embedding nobody used for longer than EMBEDDING_CACHE_RETENTION_DAYS (90).
+    await db.sql`INSERT INTO embedding_cache (model, dimensions, text_sha256, embedding, used_at)
+      VALUES ('openai:old', 3, '\\x00', '[1,0,0]', now() - interval '91 days')`;
 
     const report = await maintenance();
     expect(report).toEqual({
@@ -270,6 +273,7 @@ describe('maintenance handler (cron)', () => {
       cancelled_jobs: 1,
       requeued_jobs: 1,
       purged_blobs: 1,
+      purged_embeddings: 1,
     });
     expect((await call(httpEvent('GET', `/v1/files/${oldFile.json.id}`, { headers: auth }))).status).toBe(
       404,

@@ -298,7 +298,9 @@ describe('search through the SDK', () => {
     await new QueryEmbeddingCache().embed(counting, ['a query nobody asked'], { sql: app.db.sql });
     expect(calls).toBe(1);
     // A missing store answers 404 before the query is embedded: nothing reached the provider or the cache.
-    expect((await raw('/v1/vector_stores/vs_missing/search', { query: 'asked of no store' })).status).toBe(404);
+    expect((await raw('/v1/vector_stores/vs_missing/search', { query: 'asked of no store' })).status).toBe(
+      404,
+    );
     await app.deps.queryCache.settled();
     await new QueryEmbeddingCache().embed(counting, ['asked of no store'], { sql: app.db.sql });
     expect(calls).toBe(2);

@@ -1,12 +1,13 @@
 import type { BlobStore } from '../blobs/store.ts';
 import type { Sql } from '../db/client.ts';
+import { purgeEmbeddingCache } from '../embedding/cache.ts';
 import type { JobQueue, JobRef } from '../ingest/queue.ts';
 import { purgeRateLimits } from '../rate-limit.ts';
 import type { Services } from '../services.ts';
 import { expireUploads } from '../uploads/service.ts';
 
 /** What a maintenance pass needs. */
-export type MaintenanceDeps = Pick<Services, 'sql' | 'blobs' | 'queue' | 'logger'>;
+export type MaintenanceDeps = Pick<Services, 'sql' | 'blobs' | 'queue' | 'logger' | 'config'>;
 
 export interface MaintenanceReport {
   expired_files: number;
@@ -14,6 +15,7 @@ export interface MaintenanceReport {
   cancelled_jobs: number;
   requeued_jobs: number;
   purged_blobs: number;
+  purged_embeddings: number;
 }
 
 /** A job nobody claimed for this long after it was queued is queued again (its message was lost or failed). */
@@ -97,6 +99,9 @@ export async function runMaintenance(deps: MaintenanceDeps, limit = 500): Promis
     cancelled_jobs: await step('cancel jobs of expired stores', () => cancelJobsOfExpiredStores(deps.sql)),
     requeued_jobs: await step('requeue stale jobs', () => requeueStaleJobs(deps.sql, deps.queue, limit)),
     purged_blobs: await step('purge deleted blobs', () => purgeDeletedBlobs(deps.sql, deps.blobs, limit)),
+    purged_embeddings: await step('purge unused cached embeddings', () =>
+      purgeEmbeddingCache(deps.sql, deps.config.EMBEDDING_CACHE_RETENTION_DAYS, limit * 10),
+    ),
   };
   // Finished windows of RATE_LIMIT_STORE=postgres.
   await step('purge rate-limit windows', () => purgeRateLimits(deps.sql).then(() => 0));

@@ -187,6 +187,54 @@ describe('ingestion within an api request', () => {
   });
 });
 
+describe('the worker coalesces one SQS batch', () => {
+  it('embeds the files of one batch of messages in shared requests, not one request per file', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const form = multipart(
+        { purpose: 'assistants' },
+        {
+          field: 'file',
+          filename: `batch-${i}.txt`,
+          type: 'text/plain',
+          data: Buffer.from(`File ${i} of the batch: ${'coalesced words '.repeat(7_000 + i)}`),
+        },
+      );
+      const res = await api(
+        httpEvent('POST', '/v1/files', {
+          headers: { ...auth, 'content-type': form.contentType },
+          body: form.body,
+        }),
+        lambdaContext(),
+      );
+      ids.push(JSON.parse(res.body).id);
+    }
+    aws.messages.length = 0;
+    const batch = await api(
+      httpEvent('POST', `/v1/vector_stores/${storeId}/file_batches`, {
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ file_ids: ids }),
+      }),
+      lambdaContext(),
+    );
+    expect(batch.statusCode).toBe(200);
+    expect(aws.messages).toHaveLength(6);
+    openai.resetStats();
+    const run = await worker(sqsEvent(aws.messages.map((m) => m.body)), lambdaContext());
+    expect(run.batchItemFailures).toEqual([]);
+    // Past INLINE_MAX_BYTES, so queued. Every file's chunks went out together (INGEST_CONCURRENCY is 2: two
+    // lanes taking the files one by one would send 3 requests or more).
+    expect(openai.stats.requests).toBe(1);
+    for (const id of ids) {
+      const file = await api(
+        httpEvent('GET', `/v1/vector_stores/${storeId}/files/${id}`, { headers: auth }),
+        lambdaContext(),
+      );
+      expect(JSON.parse(file.body).status).toBe('completed');
+    }
+  });
+});
+
 describe('CORS through the api function (API Gateway passes preflights on)', () => {
   const preflight = (origin: string) =>
     api(

@@ -1,8 +1,9 @@
 // Lambda: SQS -> ingest. A message names a job; the job is the vector_store_files row, claimed by its lease.
 import { randomUUID } from 'node:crypto';
+import { holdEmbeddingsWhile } from '@vsdb/core/ingest/embed';
 import { runNamedJob } from '@vsdb/core/ingest/runner';
 import { parseJobMessage } from '@vsdb/core/ingest/sqs-queue';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { services } from './lambda/container.ts';
 import { withMetrics } from './lambda/metrics.ts';
 
@@ -10,7 +11,7 @@ import { withMetrics } from './lambda/metrics.ts';
 const HAND_BACK_MS = 15_000;
 
 /**
- * Runs the named jobs, INGEST_CONCURRENCY at a time, and reports as failed (for SQS to redeliver, then
+ * Runs the named jobs, INGEST_CONCURRENCY at a time outside the embed stage, and reports as failed (for SQS to redeliver, then
  * dead-letter) each message that could not be parsed, whose job hit an unexpected error, or that was handed
  * back because time ran out. The other messages of the batch are deleted.
  */
@@ -29,35 +30,62 @@ async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchRes
     left === undefined ? undefined : setTimeout(() => stop.abort(), Math.max(left - HAND_BACK_MS, 0));
   const failed: string[] = [];
   const records = [...event.Records];
-  const lane = async () => {
-    for (let record = records.shift(); record; record = records.shift()) {
-      const fields = {
-        message_id: record.messageId,
-        receive_count: record.attributes?.ApproximateReceiveCount,
-      };
-      if (stop.signal.aborted) {
-        failed.push(record.messageId); // out of time: not started, redelivered
-        continue;
-      }
-      try {
-        const job = parseJobMessage(record.body);
-        const outcome = await runNamedJob(ingest, job, owner, stop.signal);
-        log.info('message done', {
-          ...fields,
-          vector_store_id: job.vectorStoreId,
-          file_id: job.fileId,
-          outcome,
-        });
-        if (outcome === 'retry' || (outcome === 'lost' && stop.signal.aborted)) failed.push(record.messageId);
-      } catch (err) {
-        log.error('message failed', { ...fields, error: err });
-        failed.push(record.messageId);
-      }
+  // A job waiting for its embeddings holds no slot, so every message of the batch reaches the embed stage
+  // and the process's coalescer fills requests across them; it holds its requests while jobs are still
+  // to start or extracting, as the local worker's does.
+  let active = 0;
+  let waiting = 0;
+  let wake: () => void = () => {};
+  const deps = {
+    ...ingest,
+    embedWaiting: (delta: number) => {
+      waiting += delta;
+      wake();
+    },
+  };
+  holdEmbeddingsWhile(ingest.embedder, () => records.length > 0 || active - waiting > 0);
+  const runRecord = async (record: SQSRecord) => {
+    const fields = {
+      message_id: record.messageId,
+      receive_count: record.attributes?.ApproximateReceiveCount,
+    };
+    if (stop.signal.aborted) {
+      failed.push(record.messageId); // out of time: not started, redelivered
+      return;
+    }
+    try {
+      const job = parseJobMessage(record.body);
+      const outcome = await runNamedJob(deps, job, owner, stop.signal);
+      log.info('message done', {
+        ...fields,
+        vector_store_id: job.vectorStoreId,
+        file_id: job.fileId,
+        outcome,
+      });
+      if (outcome === 'retry' || (outcome === 'lost' && stop.signal.aborted)) failed.push(record.messageId);
+    } catch (err) {
+      log.error('message failed', { ...fields, error: err });
+      failed.push(record.messageId);
     }
   };
+  const running = new Set<Promise<void>>();
   try {
-    await Promise.all(Array.from({ length: Math.min(config.INGEST_CONCURRENCY, records.length) }, lane));
+    while (records.length) {
+      if (active - waiting >= config.INGEST_CONCURRENCY) {
+        // Until a job finishes or starts waiting for its embeddings.
+        await Promise.race([...running, new Promise<void>((resolve) => (wake = resolve))]);
+        continue;
+      }
+      active++;
+      const run = runRecord(records.shift()!).finally(() => {
+        active--;
+        running.delete(run);
+      });
+      running.add(run);
+    }
+    await Promise.all(running);
   } finally {
+    holdEmbeddingsWhile(ingest.embedder, () => false);
     clearTimeout(timer);
   }
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -53,6 +53,29 @@ describe('MAIA service routes', () => {
       expect.arrayContaining(['/health', '/v1/vector_stores/{vector_store_id}/query', '/v1/embeddings']),
     );
     expect(spec.body.paths['/v1/vector_stores']!.post).toMatchObject({ responses: { 201: {} } });
+    // Built from the schemas that validate the requests: MAIA's SearchRequest fields, its 422 and envelope.
+    const search = spec.body.paths['/v1/vector_stores/{vector_store_id}/search']!.post as {
+      requestBody: { content: { 'application/json': { schema: { properties: Obj; required: string[] } } } };
+      responses: Obj;
+    };
+    const request = search.requestBody.content['application/json'].schema;
+    expect(Object.keys(request.properties)).toEqual([
+      'query',
+      'query_embedding',
+      'max_results',
+      'filter',
+      'score_threshold',
+      'search_mode',
+      'ranking_weights',
+      'half_life_days',
+      'mmr_lambda',
+    ]);
+    expect(request.required).toEqual(['query']);
+    expect(Object.keys(search.responses)).toEqual(['200', '422', 'default']);
+    const components = (spec.body as unknown as { components: { schemas: { Error: Obj } } }).components;
+    expect(components.schemas.Error).toMatchObject({
+      properties: { error: { properties: { code: { type: 'integer' } } } },
+    });
     expect((await open.get('/docs')).body).toMatch(/swagger-ui/);
     expect((await open.get('/redoc')).body).toMatch(/redoc/);
   });
@@ -92,10 +115,9 @@ describe('MAIA service routes', () => {
       status: 404,
       body: { error: { message: 'Not Found', type: 'http_error', code: 404 } },
     });
-    expect(await maia.raw('PUT', '/v1/vector_stores')).toMatchObject({
-      status: 405,
-      body: { error: { type: 'http_error', code: 405 } },
-    });
+    const put = await maia.raw('PUT', '/v1/vector_stores');
+    expect(put).toMatchObject({ status: 405, body: { error: { type: 'http_error', code: 405 } } });
+    expect(put.headers.get('allow')).toBe('POST, GET, HEAD');
     const r = await maia.json('/v1/vector_stores', { metadata: {} });
     expect(r.status).toBe(422);
     expect(r.body).toMatchObject({ error: { type: 'validation_error', code: 422 } });

@@ -57,7 +57,7 @@ export function createApp(deps: Services, extra: readonly Endpoint[] = []): Hono
   const maia = (c: { req: { path: string } }) => c.req.path === '/maia' || c.req.path.startsWith('/maia/');
   app.use((c, next) => (maia(c) ? next() : openAiCors(c, next)));
   app.use((c, next) => (maia(c) ? next() : notAllowed(c, next)));
-  app.route('/maia', maiaApp());
+  app.route('/maia', maiaApp(deps.config.MAX_JSON_BODY_BYTES));
   app.route('/', consoleAssetRoutes);
   app.use('/v1/*', auth());
   app.use('/v1/*', rateLimit(deps.rateLimiter, deps.config.RATE_LIMIT_PER_MINUTE));

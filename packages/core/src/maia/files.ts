@@ -7,7 +7,8 @@ import type { JobRunner } from '../ingest/queue.ts';
 import type { Attributes } from '../schemas.ts';
 import { attachAndIngest } from '../vector-store-files/attach.ts';
 import type { StructuredColumn } from './csv.ts';
-import { getMaiaStore, type MaiaListQuery } from './stores.ts';
+import type { MaiaFile, MaiaFileDeleted, MaiaFileList, MaiaListQuery } from './schemas.ts';
+import { getMaiaStore } from './stores.ts';
 
 /** MAIA's chunking: 800 tokens with 200 of overlap. */
 export const MAIA_CHUNKING = {
@@ -40,7 +41,7 @@ export function maiaContentType(filename: string): string | null {
 interface FileRow {
   file_id: string;
   vector_store_id: string;
-  status: string;
+  status: MaiaFile['status'];
   attributes: Record<string, unknown>;
   filename: string;
   bytes: number;
@@ -52,13 +53,13 @@ interface FileRow {
   last_error: { code: string; message: string } | null;
 }
 
-function toMaiaFile(r: FileRow) {
+function toMaiaFile(r: FileRow): MaiaFile {
   const attributes: Record<string, unknown> = { ...r.attributes };
   if (r.columns)
     attributes.structured = { table_name: 'csv_rows', row_count: r.row_count, columns: r.columns };
   return {
     id: r.file_id,
-    object: 'vector_store.file' as const,
+    object: 'vector_store.file',
     vector_store_id: r.vector_store_id,
     filename: r.filename,
     status: r.status,
@@ -70,7 +71,6 @@ function toMaiaFile(r: FileRow) {
     created_at: Math.floor(r.created_at.getTime() / 1000),
   };
 }
-export type MaiaFile = ReturnType<typeof toMaiaFile>;
 
 const fileSelect = (sql: Sql) => sql`
   SELECT v.file_id, v.vector_store_id, v.status, v.attributes, v.last_error, f.filename, f.bytes, f.purpose,
@@ -88,11 +88,21 @@ async function fileRow(sql: Sql, projectId: string, storeId: string, fileId: str
   return row;
 }
 
-export async function getMaiaFile(sql: Sql, projectId: string, storeId: string, fileId: string) {
+export async function getMaiaFile(
+  sql: Sql,
+  projectId: string,
+  storeId: string,
+  fileId: string,
+): Promise<MaiaFile> {
   return toMaiaFile(await fileRow(sql, projectId, storeId, fileId));
 }
 
-export async function listMaiaFiles(sql: Sql, projectId: string, storeId: string, q: MaiaListQuery) {
+export async function listMaiaFiles(
+  sql: Sql,
+  projectId: string,
+  storeId: string,
+  q: MaiaListQuery,
+): Promise<MaiaFileList> {
   await getMaiaStore(sql, projectId, storeId);
   const order =
     q.order === 'asc' ? sql`v.created_at ASC, v.file_id ASC` : sql`v.created_at DESC, v.file_id DESC`;
@@ -101,7 +111,7 @@ export async function listMaiaFiles(sql: Sql, projectId: string, storeId: string
     ORDER BY ${order} LIMIT ${q.limit + 1} OFFSET ${q.offset}`;
   const data = rows.slice(0, q.limit).map(toMaiaFile);
   return {
-    object: 'list' as const,
+    object: 'list',
     data,
     first_id: data[0]?.id ?? null,
     last_id: data.at(-1)?.id ?? null,
@@ -163,7 +173,7 @@ export async function deleteMaiaFile(
   projectId: string,
   storeId: string,
   fileId: string,
-) {
+): Promise<MaiaFileDeleted> {
   await getMaiaStore(sql, projectId, storeId);
   const gone = await sql`
     DELETE FROM vector_store_files WHERE project_id = ${projectId} AND vector_store_id = ${storeId} AND file_id = ${fileId}
@@ -173,5 +183,5 @@ export async function deleteMaiaFile(
     { n: number }[]
   >`SELECT count(*)::int AS n FROM vector_store_files WHERE file_id = ${fileId}`;
   if (!still?.n) await deleteFile(sql, blobs, projectId, fileId).catch(() => {});
-  return { id: fileId, object: 'vector_store.file.deleted' as const, deleted: true as const };
+  return { id: fileId, object: 'vector_store.file.deleted', deleted: true };
 }

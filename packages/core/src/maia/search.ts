@@ -1,58 +1,13 @@
-import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
-import { type Filter, type FilterScalar, FlatFilterValue, filterLimitError } from '../search/filters.ts';
 import { type SearchHit, searchChunks } from '../search/search.ts';
 import type { SearchDeps } from '../search/service.ts';
 import { touchVectorStore } from '../vector-stores/service.ts';
 import { HYBRID_DEFAULTS, rankHybrid, type ScoreDetails } from './ranking.ts';
+import type { MaiaSearchRequest, MaiaSearchResponse } from './schemas.ts';
 import { getMaiaStore } from './stores.ts';
-
-/** MAIA's SearchRequest; like pydantic's default, fields it does not know are ignored. */
-export const MaiaSearchRequest = z.object({
-  query: z.string().min(1).max(4096),
-  query_embedding: z.array(z.number().finite()).min(1).max(4096).nullish(),
-  max_results: z.number().int().min(1).max(100).default(10),
-  filter: z
-    .record(z.string().min(1).max(64), FlatFilterValue)
-    .nullish()
-    .transform((flat, ctx) => {
-      const filter = maiaFilter(flat);
-      const tooBig = filter && filterLimitError(filter);
-      if (tooBig) ctx.addIssue({ code: 'custom', message: tooBig });
-      return filter;
-    }),
-  score_threshold: z.number().min(0).max(1).nullish(),
-  search_mode: z.enum(['vector', 'hybrid']).default('vector'),
-  ranking_weights: z
-    .object({ vector: z.number().min(0).max(1).default(0.7), text: z.number().min(0).max(1).default(0.3) })
-    .refine((w) => w.vector > 0 || w.text > 0, 'At least one ranking weight (vector or text) must be > 0.')
-    .nullish(),
-  half_life_days: z.number().gt(0).default(HYBRID_DEFAULTS.halfLifeDays),
-  mmr_lambda: z.number().min(0).max(1).default(HYBRID_DEFAULTS.mmrLambda),
-});
-export type MaiaSearchRequest = z.infer<typeof MaiaSearchRequest>;
 
 const CANDIDATE_MULTIPLIER = 4;
 const MAX_CANDIDATES = 100;
-
-/**
- * MAIA's flat filter compares as text (`metadata->>key = str(value)`): a value matches an attribute
- * whose text is the same, whatever JSON type the attribute has.
- */
-function maiaFilter(flat: Record<string, FilterScalar> | null | undefined): Filter | undefined {
-  if (!flat || !Object.keys(flat).length) return undefined;
-  return {
-    type: 'and',
-    filters: Object.entries(flat).map(([key, value]): Filter => {
-      const text = String(value);
-      const alternatives: Filter[] = [{ type: 'eq', key, value: text }];
-      if (text.trim() !== '' && Number.isFinite(Number(text)))
-        alternatives.push({ type: 'eq', key, value: Number(text) });
-      if (text === 'true' || text === 'false') alternatives.push({ type: 'eq', key, value: text === 'true' });
-      return { type: 'or', filters: alternatives };
-    }),
-  };
-}
 
 interface Extra {
   file_attributes: Record<string, unknown> | null;
@@ -87,7 +42,12 @@ async function extras(sql: Sql, storeId: string, fileIds: string[]): Promise<Map
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** MAIA's search: vector (cosine, the default) or hybrid (keyword + vector, MMR, temporal decay). */
-export async function maiaSearch(deps: SearchDeps, projectId: string, storeId: string, p: MaiaSearchRequest) {
+export async function maiaSearch(
+  deps: SearchDeps,
+  projectId: string,
+  storeId: string,
+  p: MaiaSearchRequest,
+): Promise<MaiaSearchResponse> {
   const { sql, config } = deps;
   await getMaiaStore(sql, projectId, storeId);
   const embedding =
@@ -152,7 +112,7 @@ export async function maiaSearch(deps: SearchDeps, projectId: string, storeId: s
   );
   await touchVectorStore(sql, [storeId]);
   return {
-    object: 'list' as const,
+    object: 'list',
     data: hits.map(({ hit, score, details }) => ({
       file_id: hit.fileId,
       filename: hit.filename,

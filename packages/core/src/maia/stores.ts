@@ -1,36 +1,21 @@
-import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import type { VectorStoreObject } from '../vector-stores/schemas.ts';
 import { deleteVectorStore, getVectorStore, insertVectorStore } from '../vector-stores/service.ts';
-
-/** MAIA's CreateVectorStoreRequest: a name, metadata of any JSON, an optional expiry in days. */
-export const MaiaStoreCreate = z.object({
-  name: z.string().min(1).max(256),
-  metadata: z.record(z.string().max(256), z.unknown()).nullish(),
-  expires_after: z
-    .object({
-      anchor: z.literal('last_active_at').default('last_active_at'),
-      days: z.number().int().min(1).max(3650),
-    })
-    .nullish(),
-});
-export type MaiaStoreCreate = z.infer<typeof MaiaStoreCreate>;
-
-/** MAIA's limit/offset/order listing query. */
-export const MaiaListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
-  order: z.enum(['asc', 'desc']).default('desc'),
-});
-export type MaiaListQuery = z.infer<typeof MaiaListQuery>;
+import type {
+  MaiaListQuery,
+  MaiaStore,
+  MaiaStoreCreate,
+  MaiaStoreDeleted,
+  MaiaStoreList,
+} from './schemas.ts';
 
 /** A store as MAIA's VectorStoreResponse shows it. */
-export function toMaiaStore(s: VectorStoreObject) {
+export function toMaiaStore(s: VectorStoreObject): MaiaStore {
   const metadata = s.metadata as Record<string, unknown>;
   return {
     id: s.id,
-    object: 'vector_store' as const,
+    object: 'vector_store',
     name: s.name ?? '',
     status: s.status,
     file_counts: {
@@ -46,8 +31,6 @@ export function toMaiaStore(s: VectorStoreObject) {
     expires_at: s.expires_at,
   };
 }
-export type MaiaStore = ReturnType<typeof toMaiaStore>;
-
 const storeNotFound = () => new ApiError('not_found', 'Vector store not found', 'vector_store_id');
 
 /** Creates a store (visible to the OpenAI mount too); metadata is kept as sent. */
@@ -69,7 +52,7 @@ export async function getMaiaStore(sql: Sql, projectId: string, id: string): Pro
 }
 
 /** MAIA's list: newest first by default, `offset` rows skipped, one more fetched to tell `has_more`. */
-export async function listMaiaStores(sql: Sql, projectId: string, q: MaiaListQuery) {
+export async function listMaiaStores(sql: Sql, projectId: string, q: MaiaListQuery): Promise<MaiaStoreList> {
   const order = q.order === 'asc' ? sql`created_at ASC, id ASC` : sql`created_at DESC, id DESC`;
   const ids = await sql<{ id: string }[]>`
     SELECT id FROM vector_stores WHERE project_id = ${projectId}
@@ -77,7 +60,7 @@ export async function listMaiaStores(sql: Sql, projectId: string, q: MaiaListQue
   const page = ids.slice(0, q.limit);
   const data = await Promise.all(page.map((r) => getMaiaStore(sql, projectId, r.id)));
   return {
-    object: 'list' as const,
+    object: 'list',
     data,
     first_id: data[0]?.id ?? null,
     last_id: data.at(-1)?.id ?? null,
@@ -85,7 +68,7 @@ export async function listMaiaStores(sql: Sql, projectId: string, q: MaiaListQue
   };
 }
 
-export async function deleteMaiaStore(sql: Sql, projectId: string, id: string) {
+export async function deleteMaiaStore(sql: Sql, projectId: string, id: string): Promise<MaiaStoreDeleted> {
   try {
     return await deleteVectorStore(sql, projectId, id);
   } catch (err) {

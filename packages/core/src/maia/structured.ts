@@ -1,15 +1,9 @@
-import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { loadStructuredRows, previewStructuredFile } from './derived.ts';
 import { getMaiaFile } from './files.ts';
-import { MAX_SQL_LENGTH } from './sql-prepare.ts';
+import type { MaiaPreviewResponse, MaiaQueryResponse } from './schemas.ts';
 import { getMaiaStore } from './stores.ts';
-import { type QueryResult, runStructuredQuery } from './structured-engine.ts';
-
-/** MAIA's QueryRequest. */
-export const MaiaQueryRequest = z.object({ sql: z.string().max(MAX_SQL_LENGTH) });
-/** MAIA's preview query: `limit` 1..500, 50 by default. */
-export const MaiaPreviewQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+import { runStructuredQuery } from './structured-engine.ts';
 
 /**
  * Runs a read-only SELECT over the CSV rows of a store's completed files (or of one file): the
@@ -21,7 +15,7 @@ export async function queryStructured(
   storeId: string,
   query: string,
   fileId?: string,
-): Promise<QueryResult> {
+): Promise<MaiaQueryResponse> {
   if (fileId) await getMaiaFile(sql, projectId, storeId, fileId);
   else await getMaiaStore(sql, projectId, storeId);
   const rows = await loadStructuredRows(sql, projectId, storeId, fileId);
@@ -35,7 +29,7 @@ export async function previewStructured(
   storeId: string,
   fileId: string,
   limit: number,
-) {
+): Promise<MaiaPreviewResponse> {
   await getMaiaStore(sql, projectId, storeId);
   return previewStructuredFile(sql, projectId, storeId, fileId, limit);
 }

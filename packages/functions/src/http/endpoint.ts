@@ -3,7 +3,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import type { AppEnv } from './env.ts';
-import { parseOr400, readJson } from './validate.ts';
+import { decodeJson, parseOr400, readBytes } from './validate.ts';
 
 /** `{a}` segments of an OpenAPI path, as the handler's typed `params`. */
 type ParamsOf<P extends string> = P extends `${string}{${infer K}}${infer Rest}`
@@ -53,6 +53,21 @@ export interface Endpoint<
   ) => Promise<Result<R>> | Result<R>;
 }
 
+/**
+ * How a mount reads and validates its requests. The OpenAI dialect answers a 400 naming the first issue; MAIA's
+ * (FastAPI's) a 422 naming every one, in its own envelope (maia/dialect.ts). Each mount's error handler then
+ * turns what these throw into its envelope.
+ */
+export interface Dialect {
+  /** Validates a value (the query, a decoded JSON body), or throws the dialect's validation error. */
+  validate<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S>;
+  /** Decodes a JSON body's bytes (already bounded), or throws the dialect's error for one that is not JSON. */
+  decodeJson(c: Context, bytes: ArrayBuffer): unknown;
+}
+
+/** The OpenAI dialect's reading of requests (http/validate.ts). */
+export const OPENAI_DIALECT: Dialect = { validate: parseOr400, decodeJson };
+
 /** Declares an endpoint (an identity function that keeps its types). */
 export const endpoint = <
   P extends string,
@@ -70,14 +85,16 @@ export const isMultipart = (c: Context) => /^multipart\/form-data/i.test(c.req.h
 export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 /**
- * Registers each endpoint on the app: bound and validate the declared inputs, run the handler, send its
- * answer. A JSON body is bounded by `maxJsonBytes` (multipart bodies are bounded part by part instead).
+ * Registers each endpoint on the app: bound and validate the declared inputs as the dialect does, run the
+ * handler, send its answer. A JSON body is bounded by `maxJsonBytes` (multipart bodies are bounded part by
+ * part instead).
  */
 export function mount(
   app: Hono<AppEnv>,
   endpoints: readonly Endpoint[],
-  opts: { maxJsonBytes: number },
+  opts: { maxJsonBytes: number; dialect?: Dialect },
 ): void {
+  const dialect = opts.dialect ?? OPENAI_DIALECT;
   const tooLarge = () => {
     throw new ApiError('payload_too_large', `Request body is larger than ${opts.maxJsonBytes} bytes.`);
   };
@@ -86,8 +103,11 @@ export function mount(
   for (const e of endpoints) {
     const middleware = [...(e.middleware ?? []), ...(e.body ? [jsonLimit] : [])];
     const run: MiddlewareHandler<AppEnv> = async (c) => {
-      const query = e.query ? parseOr400(e.query, c.req.query(), 'query') : undefined;
-      const body = e.body && !(e.form && isMultipart(c)) ? await readJson(c, e.body) : undefined;
+      const query = e.query ? dialect.validate(e.query, c.req.query(), 'query') : undefined;
+      const body =
+        e.body && !(e.form && isMultipart(c))
+          ? dialect.validate(e.body, dialect.decodeJson(c, await readBytes(c.req.raw)), 'body')
+          : undefined;
       const out = await e.handler(c, { params: c.req.param() as never, query, body });
       if (out instanceof Response) return out;
       // A handler may set the status itself (c.status) when it depends on the request.

@@ -56,40 +56,38 @@ export function unstorableAt(value: unknown): { path: string; reserved: boolean 
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-/** Reads a JSON body (already bounded by the endpoint's body limit) and validates it; empty counts as `{}`. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await readUtf8(c.req.raw);
-  if (text.trim() === '') return parseOr400(schema, {});
+/** OpenAI's reading of a JSON body: empty counts as `{}`, another Content-Type is 415, bad UTF-8 or JSON 400. */
+export function decodeJson(c: Context, bytes: ArrayBuffer): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError('invalid_json', 'The request body is not valid UTF-8.');
+  }
+  if (text.trim() === '') return {};
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
   if (type && !JSON_TYPE.test(type)) {
     throw new ApiError('unsupported_media_type', `Expected Content-Type application/json, got '${type}'.`);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ApiError(
       'invalid_json',
       `We could not parse the JSON body of your request: ${(err as Error).message}`,
     );
   }
-  return parseOr400(schema, value);
 }
 
-async function readUtf8(req: Request): Promise<string> {
-  if (!req.body) return '';
-  let bytes: ArrayBuffer;
+/** The bytes of a request body, already bounded by the endpoint's body limit. */
+export async function readBytes(req: Request): Promise<ArrayBuffer> {
+  if (!req.body) return new ArrayBuffer(0);
   try {
-    bytes = await req.arrayBuffer();
+    return await req.arrayBuffer();
   } catch (err) {
     // The endpoint's body limit answers 413 for its own error.
     if (err instanceof ApiError || (err as Error | null)?.name === 'BodyLimitError') throw err;
     // The client went away mid-body: its error (a 400 in the metrics), never database_unavailable.
     throw new ApiError('invalid_request', 'The request body was cut off before it was complete.');
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new ApiError('invalid_json', 'The request body is not valid UTF-8.');
   }
 }

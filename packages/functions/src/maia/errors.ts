@@ -2,7 +2,7 @@ import { isConnectionError } from '@vsdb/core/db/client';
 import { ApiError } from '@vsdb/core/errors';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../app.ts';
+import type { AppEnv } from '../http/env.ts';
 
 // MAIA's error types (core/exceptions.py, core/handlers.py), by HTTP status.
 const TYPES: Record<number, string> = {

@@ -8,12 +8,19 @@ import {
   maiaContentType,
   uploadMaiaFile,
 } from '@vsdb/core/maia/files';
-import { getMaiaStore, MaiaListQuery } from '@vsdb/core/maia/stores';
-import { type Context, Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
+import {
+  MaiaFile,
+  MaiaFileDeleted,
+  MaiaFileList,
+  MaiaListQuery,
+  MaiaUploadForm,
+} from '@vsdb/core/maia/schemas';
+import { getMaiaStore } from '@vsdb/core/maia/stores';
+import type { Context } from 'hono';
+import { endpoint } from '../http/endpoint.ts';
+import type { AppEnv } from '../http/env.ts';
 import { parseMultipart } from '../http/multipart.ts';
 import { unstorableAt } from '../http/validate.ts';
-import { readQuery, readText } from './http.ts';
 
 const invalid = (message: string, param: string) => new ApiError('invalid_request', message, param);
 
@@ -40,6 +47,27 @@ function parseAttributes(raw: string | undefined): Record<string, unknown> | nul
   return parsed as Record<string, unknown>;
 }
 
+/** Reads the request body as text, refusing more than `limit` bytes. */
+async function readText(req: Request, limit: number): Promise<string> {
+  if (Number(req.headers.get('content-length') ?? 0) > limit)
+    throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ApiError('payload_too_large', `Request body is larger than ${limit} bytes.`);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /** The form fields and the stored file part of an upload: multipart, or an ordinary urlencoded form. */
 async function readForm(c: Context<AppEnv>, projectId: string) {
   const { blobs, config } = c.get('deps');
@@ -60,12 +88,12 @@ async function readForm(c: Context<AppEnv>, projectId: string) {
   return { fields: {} as Record<string, string>, file: undefined }; // FastAPI's Form() sees no fields
 }
 
-async function upload(c: Context<AppEnv>) {
+/** MAIA's upload: the store checked first, then the form read and the file stored, attached and ingested. */
+async function upload(c: Context<AppEnv>, storeId: string): Promise<MaiaFile> {
   const deps = c.get('deps');
-  const { db, blobs, config } = deps;
+  const { sql, blobs, config } = deps;
   const projectId = c.get('projectId');
-  const storeId = c.req.param('vector_store_id')!;
-  await getMaiaStore(db.sql, projectId, storeId);
+  await getMaiaStore(sql, projectId, storeId);
   const { fields, file } = await readForm(c, projectId);
   let stored: StoredBlob | undefined = file?.stored;
   try {
@@ -85,28 +113,57 @@ async function upload(c: Context<AppEnv>) {
     stored ??= await storeBlob(blobs, projectId, new TextEncoder().encode(text), config.MAX_FILE_SIZE_BYTES);
     const blob = stored;
     stored = undefined; // from here on the file record owns the blob
-    const ctx = { sql: db.sql, blobs, jobs: deps.jobs, config };
-    return c.json(await uploadMaiaFile(ctx, projectId, storeId, blob, { filename, attributes }), 201);
+    const ctx = { sql, blobs, jobs: deps.jobs, config };
+    return await uploadMaiaFile(ctx, projectId, storeId, blob, { filename, attributes });
   } finally {
     if (stored) await blobs.delete(stored.blobKey);
   }
 }
 
+const tag = 'files';
+const files = '/v1/vector_stores/{vector_store_id}/files';
+const one = `${files}/{file_id}`;
+
 /** MAIA's /v1/vector_stores/{id}/files: upload (201), list by offset, get, delete. */
-export const maiaFileRoutes = new Hono<AppEnv>()
-  .post('/:vector_store_id/files', upload)
-  .get('/:vector_store_id/files', async (c) => {
-    const q = readQuery(c, MaiaListQuery);
-    return c.json(
-      await listMaiaFiles(c.get('deps').db.sql, c.get('projectId'), c.req.param('vector_store_id'), q),
-    );
-  })
-  .get('/:vector_store_id/files/:file_id', async (c) => {
-    const { vector_store_id, file_id } = c.req.param();
-    return c.json(await getMaiaFile(c.get('deps').db.sql, c.get('projectId'), vector_store_id, file_id));
-  })
-  .delete('/:vector_store_id/files/:file_id', async (c) => {
-    const { db, blobs } = c.get('deps');
-    const { vector_store_id, file_id } = c.req.param();
-    return c.json(await deleteMaiaFile(db.sql, blobs, c.get('projectId'), vector_store_id, file_id));
-  });
+export const maiaFileEndpoints = [
+  endpoint({
+    method: 'post',
+    path: files,
+    summary: 'Upload a file or raw text',
+    tag,
+    status: 201,
+    form: MaiaUploadForm,
+    response: MaiaFile,
+    handler: (c, { params }) => upload(c, params.vector_store_id),
+  }),
+  endpoint({
+    method: 'get',
+    path: files,
+    summary: 'List files',
+    tag,
+    query: MaiaListQuery,
+    response: MaiaFileList,
+    handler: (c, { params, query }) =>
+      listMaiaFiles(c.get('deps').sql, c.get('projectId'), params.vector_store_id, query),
+  }),
+  endpoint({
+    method: 'get',
+    path: one,
+    summary: 'Retrieve a file',
+    tag,
+    response: MaiaFile,
+    handler: (c, { params }) =>
+      getMaiaFile(c.get('deps').sql, c.get('projectId'), params.vector_store_id, params.file_id),
+  }),
+  endpoint({
+    method: 'delete',
+    path: one,
+    summary: 'Delete a file',
+    tag,
+    response: MaiaFileDeleted,
+    handler: (c, { params }) => {
+      const { sql, blobs } = c.get('deps');
+      return deleteMaiaFile(sql, blobs, c.get('projectId'), params.vector_store_id, params.file_id);
+    },
+  }),
+];

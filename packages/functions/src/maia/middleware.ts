@@ -3,19 +3,22 @@ import { ApiError } from '@vsdb/core/errors';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../app.ts';
+import { requestId } from 'hono/request-id';
+import type { AppEnv } from '../http/env.ts';
 
-/** MAIA's X-Request-ID: the caller's, printable ASCII only and at most 128 characters, else a UUID4. */
-export function maiaRequestId() {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const raw = c.req.header('x-request-id');
-    const kept = raw ? [...raw.slice(0, 128)].filter((ch) => ch >= ' ' && ch <= '~').join('') : '';
-    const id = kept || randomUUID();
-    c.set('requestId', id);
-    await next();
-    c.header('X-Request-ID', id);
+/**
+ * MAIA's X-Request-ID: the caller's, printable ASCII only and at most 128 characters, else a UUID4. Hono's
+ * middleware keeps a plain id as is and asks the generator for any other, which cleans it as MAIA does.
+ */
+export const maiaRequestId = () =>
+  requestId({
+    headerName: 'X-Request-ID',
+    limitLength: 128,
+    generator: (c) => {
+      const raw = c.req.header('x-request-id') ?? '';
+      return [...raw.slice(0, 128)].filter((ch) => ch >= ' ' && ch <= '~').join('') || randomUUID();
+    },
   });
-}
 
 /** MAIA's CORS: the configured origins, with credentials, any method and any header. */
 export function maiaCors() {

@@ -1,35 +1,70 @@
-import { MaiaSearchRequest, maiaSearch } from '@vsdb/core/maia/search';
 import {
   MaiaPreviewQuery,
+  MaiaPreviewResponse,
   MaiaQueryRequest,
-  previewStructured,
-  queryStructured,
-} from '@vsdb/core/maia/structured';
-import { Hono } from 'hono';
-import type { AppEnv } from '../app.ts';
-import { readBody, readQuery } from './http.ts';
+  MaiaQueryResponse,
+  MaiaSearchRequest,
+  MaiaSearchResponse,
+} from '@vsdb/core/maia/schemas';
+import { maiaSearch } from '@vsdb/core/maia/search';
+import { previewStructured, queryStructured } from '@vsdb/core/maia/structured';
+import { endpoint } from '../http/endpoint.ts';
+
+const store = '/v1/vector_stores/{vector_store_id}';
+const tag = 'structured';
 
 /** MAIA's search, structured query (a store's CSV rows, or one file's) and CSV preview. */
-export const maiaSearchRoutes = new Hono<AppEnv>()
-  .post('/:vector_store_id/search', async (c) => {
-    const body = await readBody(c, MaiaSearchRequest);
-    return c.json(await maiaSearch(c.get('deps'), c.get('projectId'), c.req.param('vector_store_id'), body));
-  })
-  .post('/:vector_store_id/query', async (c) => {
-    const body = await readBody(c, MaiaQueryRequest);
-    const sql = c.get('deps').db.sql;
-    return c.json(await queryStructured(sql, c.get('projectId'), c.req.param('vector_store_id'), body.sql));
-  })
-  .post('/:vector_store_id/files/:file_id/query', async (c) => {
-    const body = await readBody(c, MaiaQueryRequest);
-    const { vector_store_id, file_id } = c.req.param();
-    const sql = c.get('deps').db.sql;
-    return c.json(await queryStructured(sql, c.get('projectId'), vector_store_id, body.sql, file_id));
-  })
-  .get('/:vector_store_id/files/:file_id/preview', async (c) => {
-    const { limit } = readQuery(c, MaiaPreviewQuery);
-    const { vector_store_id, file_id } = c.req.param();
-    return c.json(
-      await previewStructured(c.get('deps').db.sql, c.get('projectId'), vector_store_id, file_id, limit),
-    );
-  });
+export const maiaSearchEndpoints = [
+  endpoint({
+    method: 'post',
+    path: `${store}/search`,
+    summary: 'Search a vector store',
+    tag: 'search',
+    body: MaiaSearchRequest,
+    response: MaiaSearchResponse,
+    handler: (c, { params, body }) =>
+      maiaSearch(c.get('deps'), c.get('projectId'), params.vector_store_id, body),
+  }),
+  endpoint({
+    method: 'post',
+    path: `${store}/query`,
+    summary: "Query the store's CSV rows with SQL",
+    tag,
+    body: MaiaQueryRequest,
+    response: MaiaQueryResponse,
+    handler: (c, { params, body }) =>
+      queryStructured(c.get('deps').sql, c.get('projectId'), params.vector_store_id, body.sql),
+  }),
+  endpoint({
+    method: 'post',
+    path: `${store}/files/{file_id}/query`,
+    summary: "Query one CSV file's rows with SQL",
+    tag,
+    body: MaiaQueryRequest,
+    response: MaiaQueryResponse,
+    handler: (c, { params, body }) =>
+      queryStructured(
+        c.get('deps').sql,
+        c.get('projectId'),
+        params.vector_store_id,
+        body.sql,
+        params.file_id,
+      ),
+  }),
+  endpoint({
+    method: 'get',
+    path: `${store}/files/{file_id}/preview`,
+    summary: 'Preview a CSV file',
+    tag,
+    query: MaiaPreviewQuery,
+    response: MaiaPreviewResponse,
+    handler: (c, { params, query }) =>
+      previewStructured(
+        c.get('deps').sql,
+        c.get('projectId'),
+        params.vector_store_id,
+        params.file_id,
+        query.limit,
+      ),
+  }),
+];

@@ -1,43 +1,111 @@
 import { checkDatabase } from '@vsdb/core/db/health';
+import { MaiaEmbedRequest, MaiaEmbedResponse, MaiaHealth } from '@vsdb/core/maia/schemas';
 import { metrics } from '@vsdb/core/metrics';
 import { VERSION } from '@vsdb/core/version';
-import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app.ts';
-import { readBody } from './http.ts';
-import { MAIA_DOCS_HTML, MAIA_REDOC_HTML, maiaOpenApi } from './openapi.ts';
+import { type Endpoint, endpoint } from '../http/endpoint.ts';
+import { openApiDocument } from '../openapi/document.ts';
+import { MAIA_FRAME } from './dialect.ts';
 
-/** MAIA's EmbedRequest: 1..64 texts, no model. */
-export const MaiaEmbedRequest = z.object({ input: z.array(z.string()).min(1).max(64) });
+const tag = 'health';
 
-/** The routes MAIA serves without a key: /health, /metrics, /docs, /redoc, /openapi.json. */
-export const maiaPublicRoutes = new Hono<AppEnv>()
-  .get('/health', async (c) => {
-    const { db, config } = c.get('deps');
-    const ok = (await checkDatabase(db.sql)).status === 'ok';
-    return c.json(
-      {
-        status: ok ? 'ok' : 'degraded',
-        version: VERSION,
-        database: ok
-          ? { status: 'ok', detail: null }
-          : { status: 'error', detail: 'Database connection failed' },
-        openai_api_key_set: Boolean(config.OPENAI_API_KEY),
+/**
+ * The routes MAIA serves without a key (/health, /metrics, /openapi.json, /docs, /redoc), and its
+ * /v1/embeddings. `all` is every MAIA endpoint, these included, for the OpenAPI document.
+ */
+export function maiaServiceEndpoints(all: () => readonly Endpoint[]): Endpoint[] {
+  let cached: Record<string, unknown> | undefined;
+  return [
+    endpoint({
+      method: 'get',
+      path: '/health',
+      summary: 'Service health check',
+      tag,
+      public: true,
+      response: MaiaHealth,
+      handler: async (c): Promise<MaiaHealth> => {
+        const { sql, config } = c.get('deps');
+        const ok = (await checkDatabase(sql)).status === 'ok';
+        c.status(ok ? 200 : 503);
+        return {
+          status: ok ? 'ok' : 'degraded',
+          version: VERSION,
+          database: ok
+            ? { status: 'ok', detail: null }
+            : { status: 'error', detail: 'Database connection failed' },
+          openai_api_key_set: Boolean(config.OPENAI_API_KEY),
+        };
       },
-      ok ? 200 : 503,
-    );
-  })
-  .get('/metrics', (c) =>
-    c.text(metrics.prometheus(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
-  )
-  .get('/openapi.json', (c) => c.json(maiaOpenApi()))
-  .get('/docs', (c) => c.html(MAIA_DOCS_HTML))
-  .get('/redoc', (c) => c.html(MAIA_REDOC_HTML));
+    }),
+    endpoint({
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics (text)',
+      tag,
+      public: true,
+      response: 'text',
+      handler: (c) =>
+        c.text(metrics.prometheus(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    }),
+    endpoint({
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This document',
+      tag,
+      public: true,
+      response: z.record(z.string(), z.unknown()),
+      handler: () => {
+        cached ??= openApiDocument(all(), MAIA_FRAME);
+        return cached;
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/docs',
+      summary: 'Swagger UI (a browser page)',
+      tag,
+      public: true,
+      response: 'html',
+      handler: (c) => c.html(DOCS_HTML),
+    }),
+    endpoint({
+      method: 'get',
+      path: '/redoc',
+      summary: 'ReDoc (a browser page)',
+      tag,
+      public: true,
+      response: 'html',
+      handler: (c) => c.html(REDOC_HTML),
+    }),
+    endpoint({
+      method: 'post',
+      path: '/v1/embeddings',
+      summary: 'Embed texts',
+      tag: 'embeddings',
+      body: MaiaEmbedRequest,
+      response: MaiaEmbedResponse,
+      handler: async (c, { body }) => {
+        const { embedder, config } = c.get('deps');
+        const result = await embedder.embed(body.input, { deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS });
+        return { data: result.embeddings };
+      },
+    }),
+  ];
+}
 
-/** MAIA's /v1/embeddings: `{input: [...]}` in, `{data: [[...], ...]}` out. */
-export const maiaEmbeddingRoutes = new Hono<AppEnv>().post('/', async (c) => {
-  const { embedder, config } = c.get('deps');
-  const body = await readBody(c, MaiaEmbedRequest);
-  const result = await embedder.embed(body.input, { deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS });
-  return c.json({ data: result.embeddings });
-});
+// As FastAPI's pages, from a CDN (docs/MAIA.md, "Knowingly different").
+const DOCS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><title>MAIA VectorDB - Swagger UI</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css" /></head>
+<body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: '/maia/openapi.json', dom_id: '#swagger-ui' });</script>
+</body></html>
+`;
+
+const REDOC_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><title>MAIA VectorDB - ReDoc</title></head>
+<body><redoc spec-url="/maia/openapi.json"></redoc>
+<script src="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"></script>
+</body></html>
+`;

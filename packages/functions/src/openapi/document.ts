@@ -6,6 +6,17 @@ import type { Endpoint } from '../http/endpoint.ts';
 const schema = (s: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any', cycles: 'ref', reused: 'inline' });
 
+/** What frames a mount's document: its title, where it is served, how callers authenticate, its errors. */
+export interface DocumentFrame {
+  info: { title: string; description: string };
+  servers: { url: string }[];
+  securitySchemes: Record<string, Record<string, string>>;
+  /** The error envelope, as components/schemas/Error. */
+  error: z.ZodType;
+  /** The error answers an operation documents, by status (or `default`), with their descriptions. */
+  errors: (op: Endpoint) => Record<string, string>;
+}
+
 const ERRORS = {
   400: 'Invalid request',
   401: 'Missing or invalid API key',
@@ -14,22 +25,42 @@ const ERRORS = {
   500: 'Server error',
 };
 
+/** The OpenAI mount's frame. */
+export const OPENAI_FRAME: DocumentFrame = {
+  info: {
+    title: 'vectordb',
+    description: 'OpenAI-compatible Vector Stores API with the MAIA VectorDB dialect.',
+  },
+  servers: [{ url: '/' }],
+  securitySchemes: {
+    bearer: { type: 'http', scheme: 'bearer' },
+    apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  },
+  error: ErrorResponse,
+  errors: () => ERRORS,
+};
+
 const MEDIA = {
   binary: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
   text: { 'text/plain': { schema: { type: 'string' } } },
   html: { 'text/html': { schema: { type: 'string' } } },
 };
 
+const errorAnswer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
 /** The OpenAPI 3.1 document of the endpoints, from the same zod schemas that validate their requests. */
-export function openApiDocument(endpoints: readonly Endpoint[]): Record<string, unknown> {
+export function openApiDocument(
+  endpoints: readonly Endpoint[],
+  frame: DocumentFrame = OPENAI_FRAME,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const errors = Object.fromEntries(
-    Object.entries(ERRORS).map(([code, description]) => [
-      code,
-      { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    ]),
-  );
   for (const op of endpoints) {
+    const errors = Object.fromEntries(
+      Object.entries(frame.errors(op)).map(([code, description]) => [code, errorAnswer(description)]),
+    );
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1],
       in: 'path',
@@ -63,20 +94,10 @@ export function openApiDocument(endpoints: readonly Endpoint[]): Record<string, 
   }
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'vectordb',
-      version: VERSION,
-      description: 'OpenAI-compatible Vector Stores API with the MAIA VectorDB dialect.',
-    },
-    servers: [{ url: '/' }],
-    security: [{ bearer: [] }, { apiKey: [] }],
-    components: {
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-      },
-      schemas: { Error: schema(ErrorResponse, 'output') },
-    },
+    info: { title: frame.info.title, version: VERSION, description: frame.info.description },
+    servers: frame.servers,
+    security: Object.keys(frame.securitySchemes).map((name) => ({ [name]: [] })),
+    components: { securitySchemes: frame.securitySchemes, schemas: { Error: schema(frame.error, 'output') } },
     paths,
   };
 }

@@ -29,6 +29,13 @@ describe('request ids and logs', () => {
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     const bad = await h.request('/health', { headers: { 'x-request-id': 'evil id; with spaces' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // Kept beyond Hono's own test (word characters, - and =): trace ids with . and :, up to 128 characters.
+    const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1'.replace(';', ':');
+    expect(
+      (await h.request('/health', { headers: { 'x-request-id': trace } })).headers.get('x-request-id'),
+    ).toBe(trace);
+    const long = await h.request('/health', { headers: { 'x-request-id': 'x'.repeat(129) } });
+    expect(long.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const line = lines.find((l) => l.includes('[request_id=abc-123]'));
     expect(line).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d INFO \[http\] GET \/v1\/vector_stores 200 [\d.]+ms \[request_id=abc-123\] \[project=proj_default\]$/,

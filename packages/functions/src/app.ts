@@ -10,7 +10,7 @@ import { type Endpoint, mount } from './http/endpoint.ts';
 import type { AppEnv } from './http/env.ts';
 import { maiaApp } from './maia/index.ts';
 import { auth } from './middleware/auth.ts';
-import { observe } from './middleware/observe.ts';
+import { observe, requestIds } from './middleware/observe.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { consoleAssetRoutes } from './routes/console.ts';
 import { ENDPOINTS } from './routes/index.ts';
@@ -27,6 +27,7 @@ export function createApp(deps: Services, extra: readonly Endpoint[] = []): Hono
     c.set('deps', deps);
     await next();
   });
+  app.use(requestIds());
   app.use(observe());
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
   const openAiCors = cors({

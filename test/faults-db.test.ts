@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
 import { testConfig } from './config.ts';
 import { viaPort } from './engine.ts';
-import { freshDatabase } from './helpers.ts';
+import { EventLog, freshDatabase } from './helpers.ts';
 import { tempDir } from './server.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -50,21 +50,15 @@ afterAll(async () => {
   await embedded?.close();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Where the database stood when a request was sent and when it was answered. */
+type Phase = 'up' | 'cutting' | 'away' | 'returning' | 'back';
 
 interface Outcome {
   op: string;
   status: number;
-  ms: number;
-  /** When it was sent and when it was answered (Date.now()). */
-  sent: number;
-  at: number;
+  sentIn: Phase;
+  answeredIn: Phase;
   body: string;
-}
-
-async function until(cond: () => boolean, ms: number) {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await sleep(50);
 }
 
 function form(name: string, text: string) {
@@ -86,9 +80,10 @@ describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
     expect(seed.status).toBe(200);
     const store = ((await seed.json()) as { id: string }).id;
 
-    const outcomes: Outcome[] = [];
+    const outcomes = new EventLog<Outcome>();
     const ackedStores = new Set<string>();
     const ackedFiles = new Set<string>();
+    let phase: Phase = 'up';
     let n = 0;
     let running = true;
     const one = async (
@@ -96,11 +91,10 @@ describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
       make: () => Response | Promise<Response>,
       onOk?: (body: unknown) => void,
     ) => {
-      const started = performance.now();
-      const sent = Date.now();
+      const sentIn = phase;
       const res = await make();
       const body = await res.text();
-      outcomes.push({ op, status: res.status, ms: performance.now() - started, sent, at: Date.now(), body });
+      outcomes.push({ op, status: res.status, sentIn, answeredIn: phase, body });
       if (res.ok && onOk) onOk(JSON.parse(body));
     };
     const client = async (c: number) => {
@@ -140,37 +134,49 @@ describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
             }),
           );
         }
-        await sleep(5);
       }
     };
-    const clients = Promise.all([0, 1, 2, 3].map(client));
+    const traffic = () => Promise.all([0, 1, 2, 3].map(client));
+    const count = (pred: (o: Outcome) => boolean) => (items: Outcome[]) => items.filter(pred).length;
 
-    // Phases end on counts, not only on time: a loaded machine serves fewer requests per second.
-    await until(() => outcomes.length >= 20, 20_000);
-    const cutAt = Date.now();
+    // Each phase ends on a count of answers, never on the clock. The database goes away mid-traffic.
+    let clients = traffic();
+    await outcomes.until((items) => items.length >= 20);
+    phase = 'cutting';
     await proxy.cut();
-    await sleep(300);
+    phase = 'away';
     const health = await h.request('/health');
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'degraded', database: { status: 'error' } });
-    await sleep(1200);
-    await until(() => outcomes.filter((o) => o.sent > cutAt + 100).length >= 8, 15_000);
-    const restoredAt = Date.now();
+    await outcomes.until((items) => count((o) => o.sentIn === 'away')(items) >= 8);
+    // Every request sent while it is away is answered while it is still away: none waits for its return
+    // (one that did would hang here until the test's timeout).
+    running = false;
+    await clients;
+    phase = 'returning';
     await proxy.start();
-    await sleep(1000);
-    await until(() => outcomes.filter((o) => o.sent > restoredAt + 1000).length >= 16, 20_000);
+    // Back by itself: no restart, no reconnect by hand; /health says so once a connection is made again.
+    while ((await h.request('/health')).status !== 200);
+    phase = 'back';
+    running = true;
+    clients = traffic();
+    await outcomes.until((items) => count((o) => o.sentIn === 'back')(items) >= 16);
     running = false;
     await clients;
 
-    const before = outcomes.filter((o) => o.at < cutAt);
-    const down = outcomes.filter((o) => o.sent > cutAt + 100 && o.at < restoredAt);
-    const after = outcomes.filter((o) => o.sent > restoredAt + 1000);
-    expect(before.length).toBeGreaterThan(10);
+    const before = outcomes.items.filter((o) => o.answeredIn === 'up');
+    const cutting = outcomes.items.filter((o) => o.sentIn === 'up' && o.answeredIn !== 'up');
+    const down = outcomes.items.filter((o) => o.sentIn === 'away');
+    const after = outcomes.items.filter((o) => o.sentIn === 'back');
+    expect(before.length).toBeGreaterThanOrEqual(20);
     expect(before.every((o) => o.status < 300)).toBe(true);
-    // While it is away: nothing but 503 in the envelope, each within a bound.
-    expect(down.length).toBeGreaterThan(5);
+    // Caught mid-flight by the cut: done, or the clean 503.
+    for (const o of cutting) expect([200, 503], `${o.op}: ${o.body}`).toContain(o.status);
+    // While it is away: nothing but 503 in the envelope, each answered before the database came back.
+    expect(down.length).toBeGreaterThanOrEqual(8);
     for (const o of down) {
       expect(o.status, `${o.op}: ${o.body}`).toBe(503);
+      expect(o.answeredIn).toBe('away');
       expect(JSON.parse(o.body)).toMatchObject({
         error: {
           code: 'database_unavailable',
@@ -178,10 +184,9 @@ describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
           message: expect.stringContaining('request id'),
         },
       });
-      expect(o.ms, o.op).toBeLessThan(3000);
     }
-    // Back by itself: every answer a second after the return is a success again.
-    expect(after.length).toBeGreaterThan(10);
+    // Back by itself: every answer after the return is a success again.
+    expect(after.length).toBeGreaterThanOrEqual(16);
     expect(after.filter((o) => o.status >= 300).map((o) => `${o.op} ${o.status} ${o.body}`)).toEqual([]);
     expect((await h.request('/health')).status).toBe(200);
     // Nothing that was acknowledged is lost.
@@ -198,39 +203,41 @@ describe('the database goes away mid-traffic', { timeout: 120_000 }, () => {
     const report = await runDoctor({ sql: db.sql, blobRoot, minAgeSeconds: 0 });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     console.log(
-      `db faults: ${outcomes.length} requests, ${down.length} while the database was away (all 503), ` +
+      `db faults: ${outcomes.items.length} requests, ${down.length} while the database was away (all 503), ` +
         `${ackedStores.size + ackedFiles.size} acknowledged writes, 0 lost`,
     );
   });
 
   it('survives a flapping connection: twenty cuts in a row, then answers as before', async () => {
     const auth = { authorization: `Bearer ${KEY}` };
+    const answers = new EventLog<number>();
     let running = true;
-    let served = 0;
     const loop = async () => {
       while (running) {
         const res = await h.request('/v1/vector_stores?limit=2', { headers: auth });
-        expect([200, 503]).toContain(res.status);
         await res.text();
-        served++;
+        answers.push(res.status);
       }
     };
     const loops = Promise.all([loop(), loop(), loop()]);
+    // Cut after one to three answers, restore after one or two more: cuts land at varied points of requests.
     for (let i = 0; i < 20; i++) {
-      await sleep(40 + (i % 5) * 30);
+      const upTo = answers.items.length + 1 + (i % 3);
+      await answers.until((items) => items.length >= upTo);
       await proxy.cut();
-      await sleep(30 + (i % 3) * 40);
+      const downTo = answers.items.length + 1 + (i % 2);
+      await answers.until((items) => items.length >= downTo);
       await proxy.start();
     }
-    await sleep(1500);
+    while ((await h.request('/health')).status !== 200);
     running = false;
     await loops;
-    expect(served).toBeGreaterThan(20);
-    const started = performance.now();
+    expect(answers.items.length).toBeGreaterThan(20);
+    expect(answers.items.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(answers.items.filter((s) => s === 503).length).toBeGreaterThan(0);
     for (let i = 0; i < 10; i++) {
       expect((await h.request('/v1/vector_stores?limit=2', { headers: auth })).status).toBe(200);
     }
-    expect(performance.now() - started).toBeLessThan(2000);
     expect((await h.request('/health')).status).toBe(200);
   });
 });

@@ -43,3 +43,27 @@ async function nativeDatabase(config: Config, template?: string): Promise<Databa
 export function directUrl(db: Database): string {
   return withDatabase(nativeUrl(), new URL(db.url!).pathname.slice(1));
 }
+
+/**
+ * A list that grows as things happen (answers, outcomes), which a test can wait on: `until(pred)` resolves as
+ * soon as an added item makes `pred` true. Tests wait on these events, never on the clock; a wait that never
+ * ends is caught by the test's own timeout.
+ */
+export class EventLog<T> {
+  readonly items: T[] = [];
+  private waiters: { pred: (items: T[]) => boolean; resolve: () => void }[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(this.items)) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  until(pred: (items: T[]) => boolean): Promise<void> {
+    if (pred(this.items)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+}

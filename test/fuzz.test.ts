@@ -1,11 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { runDoctor } from '@vsdb/core/doctor';
 import fc from 'fast-check';
 import type { Hono } from 'hono';
 import { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AppEnv, createApp } from '../packages/functions/src/app.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import {
@@ -23,13 +22,16 @@ import {
   queryString,
   weirdNumber,
 } from './fuzz-arbitraries.ts';
+import { emptied } from './helpers.ts';
 
 // Every route's body, query and path, and multipart uploads, under property-based fuzzing: whatever comes
-// in, the answer is never a 5xx, always the OpenAI error envelope when it is an error, and never a hang.
+// in, the answer is never a 5xx, always the OpenAI error envelope when it is an error, and never a hang: a
+// request that is never answered fails its test by the test's timeout, which names the requests still waiting.
 
 const KEY = 'sk-fuzz';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
-const HANG_MS = 15_000;
+/** Requests sent and not yet answered, named in the failure of a test that timed out waiting for them. */
+const waiting = new Set<string>();
 
 let app: TestApp;
 let h: Hono<AppEnv>;
@@ -67,6 +69,13 @@ beforeAll(async () => {
   };
 });
 
+beforeEach(({ onTestFailed }) => {
+  waiting.clear();
+  onTestFailed(() => {
+    if (waiting.size > 0) console.error(`fuzz: still waiting for an answer to: ${[...waiting].join(' | ')}`);
+  });
+});
+
 afterAll(async () => {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const each = Object.entries(counts).map(([k, v]) => `${k} ${v} (${accepted[k] ?? 0} accepted)`);
@@ -90,22 +99,14 @@ async function send(
     return undefined; // not a request any client could send
   }
   counts[family] = (counts[family] ?? 0) + 1;
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${method} ${path} did not answer within ${HANG_MS} ms`)),
-      HANG_MS,
-    );
-  });
-  try {
-    const res = await Promise.race([h.fetch(req), hung]);
-    const text = await Promise.race([res.text(), hung]);
-    await expectSane(res.status, res.headers.get('content-type'), text, `${method} ${path}`);
-    if (res.status < 400) accepted[family] = (accepted[family] ?? 0) + 1;
-    return res;
-  } finally {
-    clearTimeout(timer);
-  }
+  const what = `${method} ${path}`;
+  waiting.add(what);
+  const res = await h.fetch(req);
+  const text = await res.text();
+  waiting.delete(what);
+  await expectSane(res.status, res.headers.get('content-type'), text, what);
+  if (res.status < 400) accepted[family] = (accepted[family] ?? 0) + 1;
+  return res;
 }
 
 async function expectSane(status: number, type: string | null, text: string, what: string) {
@@ -440,11 +441,8 @@ describe('fuzzing every route', () => {
   });
 
   it('leaves the data consistent', async () => {
-    // A cut-off upload's temporary file goes once the server sees the socket close: give it that moment.
-    const tmp = join(app.config.DATA_DIR, 'files', '.tmp');
-    for (let i = 0; i < 100 && existsSync(tmp) && readdirSync(tmp).length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // A cut-off upload's temporary file goes once the server sees the socket close.
+    await emptied(join(app.config.DATA_DIR, 'files', '.tmp'));
     const report = await runDoctor({
       sql: app.db.sql,
       blobRoot: join(app.config.DATA_DIR, 'files'),
@@ -455,23 +453,17 @@ describe('fuzzing every route', () => {
 });
 
 function rawRequest(port: number, bytes: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
+  const what = `raw ${bytes.toString('latin1').slice(0, 100)}`;
+  waiting.add(what);
+  return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let out = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new Error(
-          `raw request did not answer within ${HANG_MS} ms: ${bytes.toString('latin1').slice(0, 100)}`,
-        ),
-      );
-    }, HANG_MS);
     socket.on('data', (d) => {
       out += d.toString('latin1');
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      clearTimeout(timer);
+      waiting.delete(what);
       resolve(out);
     });
     socket.end(bytes);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, watch } from 'node:fs';
 import type { Config } from '@vsdb/core/config';
 import { type Database, openDatabase, openEmbedded } from '@vsdb/core/db/client';
 import { inject } from 'vitest';
@@ -65,5 +66,17 @@ export class EventLog<T> {
   until(pred: (items: T[]) => boolean): Promise<void> {
     if (pred(this.items)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+}
+
+/** Resolves once `dir` is empty or gone, woken by the directory's own change events (no polling). */
+export async function emptied(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const watcher = watch(dir);
+  try {
+    // The watcher exists before each look, so a removal after the look is an event still to come.
+    while (existsSync(dir) && readdirSync(dir).length > 0) await once(watcher, 'change');
+  } finally {
+    watcher.close();
   }
 }

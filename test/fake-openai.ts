@@ -71,6 +71,8 @@ export interface FakeOpenAI {
   /** Latency (ms) and hang mode for every later request. */
   configure(opts: Pick<FakeOpenAIOptions, 'latencyMs' | 'hang'>): void;
   resetStats(): void;
+  /** Resolves as soon as the stats satisfy `pred` (checked on every request's arrival and end): no polling. */
+  until(pred: (stats: FakeStats) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,14 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   let latencyMs = opts.latencyMs ?? 0;
   let hangAll = opts.hang ?? false;
   const stats = emptyStats();
+  let waiters: { pred: (s: FakeStats) => boolean; resolve: () => void }[] = [];
+  const changed = () => {
+    waiters = waiters.filter((w) => {
+      if (!w.pred(stats)) return true;
+      w.resolve();
+      return false;
+    });
+  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -161,10 +171,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     stats.calls.push(call);
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    changed();
     let done = false;
     const finish = () => {
       if (!done) stats.inFlight--;
       done = true;
+      changed();
     };
     res.on('close', finish);
 
@@ -240,6 +252,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     },
     resetStats() {
       Object.assign(stats, emptyStats(), { inFlight: stats.inFlight });
+    },
+    until(pred) {
+      if (pred(stats)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ pred, resolve }));
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -42,14 +42,14 @@ describe('/health', () => {
     expect(await ok.json()).toMatchObject({ status: 'ok', database: { status: 'ok' } });
 
     await proxy.cut();
-    const started = Date.now();
     const down = await app.request('/health');
     expect(down.status).toBe(503);
     const body = (await down.json()) as { status: string; database: { status: string; detail: string } };
     expect(body.status).toBe('degraded');
     expect(body.database.status).toBe('error');
     expect(body.database.detail).not.toBe('');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // It said so from the refused connection, not by waiting out its own bound.
+    expect(body.database.detail).not.toMatch(/no answer within/);
 
     await proxy.start();
     const back = await app.request('/health');

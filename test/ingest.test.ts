@@ -131,8 +131,7 @@ describe('cancel and delete while ingesting', () => {
     expect(batch.status).toBe('in_progress');
     const single = await client.vectorStores.files.create(store.id, { file_id: files[2]!.id });
     expect(single.status).toBe('in_progress');
-    for (let i = 0; i < 200 && fake.stats.requests === before; i++)
-      await new Promise((r) => setTimeout(r, 25));
+    await fake.until((stats) => stats.requests > before);
     const cancelled = await client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id });
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.file_counts).toMatchObject({ cancelled: 2, in_progress: 0 });

@@ -66,15 +66,15 @@ describe('migrate handler', () => {
     const db = await freshDatabase();
     const target = new URL(db.url!);
     const proxy = new TcpProxy(target.hostname, Number(target.port));
-    await proxy.start();
-    await proxy.cut(); // nothing listens on proxy.port for now
+    await proxy.refuse(); // every connection to proxy.port is dropped for now
     vi.stubEnv('DATABASE_URL', via(db.url!, proxy.port));
     try {
-      const started = Date.now();
-      setTimeout(() => proxy.start(), 1500);
-      const result = await migrate({ command: 'status' });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
-      expect(result.status.every((m) => m.state === 'applied')).toBe(true);
+      const result = migrate({ command: 'status' });
+      // The runner tried, was turned away, and is still waiting: now the target comes up.
+      await proxy.refused.until((tries) => tries.length >= 2);
+      await proxy.start();
+      expect((await result).status.every((m) => m.state === 'applied')).toBe(true);
+      expect(proxy.refused.items.length).toBeGreaterThanOrEqual(2);
     } finally {
       vi.stubEnv('DATABASE_URL', '');
       await proxy.cut();

@@ -1,4 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { EventLog } from './helpers.ts';
 
 /** A loopback TCP proxy that a test can cut and restore, to make a database "go away" and come back. */
 export class TcpProxy {
@@ -18,8 +19,19 @@ export class TcpProxy {
     this.tap = tap;
   }
 
+  /** Connections turned away while refusing (see `refuse`), one entry each: a test waits on them. */
+  readonly refused = new EventLog<number>();
+  private refusing = false;
+
   async start(): Promise<void> {
+    this.refusing = false;
+    if (this.server) return;
     const server = createServer((client) => {
+      if (this.refusing) {
+        client.destroy();
+        this.refused.push(Date.now());
+        return;
+      }
       const upstream = this.connect(client);
       this.sockets.add(client).add(upstream);
     });
@@ -42,6 +54,12 @@ export class TcpProxy {
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     return upstream;
+  }
+
+  /** Listens but drops every connection at once, so a test can see each attempt; `start` forwards again. */
+  async refuse(): Promise<void> {
+    await this.start();
+    this.refusing = true;
   }
 
   /** Refuses new connections and drops open ones. */

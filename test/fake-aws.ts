@@ -13,6 +13,8 @@ export interface FakeAws {
   /** Multipart uploads begun and not yet completed or aborted. */
   openUploads: Map<string, Map<number, Buffer>>;
   messages: { id: string; body: string }[];
+  /** Resolves when the next message is sent (or `signal` aborts): a poller waits on it instead of the clock. */
+  nextMessage(signal?: AbortSignal): Promise<void>;
   /** GETs that came with a presigned URL's query signature, and what they were answered. */
   presignedGets: { key: string; status: number }[];
   /** Make the next n SQS entries fail (SQS's partial batch failure). */
@@ -45,6 +47,7 @@ export async function startFakeAws(): Promise<FakeAws> {
   const objects = new Map<string, Buffer>();
   const openUploads = new Map<string, Map<number, Buffer>>();
   const messages: { id: string; body: string }[] = [];
+  const arrivals: (() => void)[] = [];
   const presignedGets: { key: string; status: number }[] = [];
   let failing = 0;
 
@@ -153,6 +156,7 @@ export async function startFakeAws(): Promise<FakeAws> {
       }
       const MessageId = randomUUID();
       messages.push({ id: MessageId, body: e.MessageBody });
+      for (const wake of arrivals.splice(0)) wake();
       Successful.push({
         Id: e.Id,
         MessageId,
@@ -178,6 +182,11 @@ export async function startFakeAws(): Promise<FakeAws> {
     objects,
     openUploads,
     messages,
+    nextMessage: (signal) =>
+      new Promise<void>((resolve) => {
+        arrivals.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      }),
     presignedGets,
     failNextEntries: (n) => {
       failing = n;

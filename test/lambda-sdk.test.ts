@@ -17,21 +17,20 @@ import { seededDataDir } from './seeded.ts';
 let aws: FakeAws;
 let gateway: Server;
 let client: OpenAI;
-let delivering = true;
+const stopDelivering = new AbortController();
 let pump: Promise<void>;
 let delivered = 0;
 /** What the api function answered through the gateway (Lambda caps a response at 6 MB). */
 const responses: { path: string; status: number; bytes: number }[] = [];
 
 async function deliver() {
-  while (delivering) {
+  while (!stopDelivering.signal.aborted) {
     const batch = aws.messages.splice(0, 5);
     if (batch.length) {
       delivered += batch.length;
       const res = await worker(sqsEvent(batch.map((m) => m.body)), lambdaContext());
       expect(res.batchItemFailures).toEqual([]);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+    } else await aws.nextMessage(stopDelivering.signal);
   }
 }
 
@@ -75,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  delivering = false;
+  stopDelivering.abort();
   await pump;
   await new Promise((resolve) => gateway?.close(resolve));
   await disposeServices();

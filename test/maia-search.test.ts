@@ -123,6 +123,13 @@ describe('MAIA search', () => {
     });
     const r = await search({ query: 'unrelated words entirely', query_embedding: emb.body.data[0] });
     expect(r.body.data[0]!.file_id).toBe(files.pgvector);
+    // One of another length is the caller's error (MAIA's pgvector would fail with a 500).
+    for (const search_mode of ['vector', 'hybrid']) {
+      expect(await search({ query: 'x', query_embedding: [1, 2, 3], search_mode })).toMatchObject({
+        status: 400,
+        body: { error: { message: expect.stringMatching(/^query_embedding has 3 dimensions/), code: 400 } },
+      });
+    }
   });
 
   it('#37 #38 #39 #43 hybrid: score_details with min-max normalised signals', async () => {

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client.ts';
 import { type SearchHit, searchChunks } from '../search/search.ts';
-import type { SearchDeps } from '../search/service.ts';
+import { checkQueryEmbedding, type SearchDeps } from '../search/service.ts';
 import { touchVectorStore } from '../vector-stores/service.ts';
 import { HYBRID_DEFAULTS, rankHybrid, type ScoreDetails } from './ranking.ts';
 import type { MaiaSearchRequest, MaiaSearchResponse } from './schemas.ts';
@@ -50,13 +50,13 @@ export async function maiaSearch(
 ): Promise<MaiaSearchResponse> {
   const { sql, config } = deps;
   await getMaiaStore(sql, projectId, storeId);
-  const embedding =
-    p.query_embedding ??
-    (
-      await deps.queryCache.embed(deps.embedder, [p.query], {
-        deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
-      })
-    )[0]!;
+  const embedding = p.query_embedding
+    ? checkQueryEmbedding(p.query_embedding, config.EMBEDDING_DIMENSIONS)
+    : (
+        await deps.queryCache.embed(deps.embedder, [p.query], {
+          deadlineMs: config.SEARCH_EMBEDDING_TIMEOUT_MS,
+        })
+      )[0]!;
   const base = { projectId, vectorStoreIds: [storeId], filter: p.filter, efSearch: config.HNSW_EF_SEARCH };
   let hits: { hit: SearchHit; score: number; details: ScoreDetails | null }[];
   if (p.search_mode === 'vector') {

@@ -15,6 +15,18 @@ function modeOf(p: VectorStoreSearchParams): SearchMode {
   return p.ranking_options?.ranker === 'none' ? 'vector' : 'hybrid';
 }
 
+/** A caller's own query embedding, held to the server's dimensions (both dialects take one). */
+export function checkQueryEmbedding(embedding: number[], dimensions: number): number[] {
+  if (embedding.length !== dimensions) {
+    throw new ApiError(
+      'invalid_request',
+      `query_embedding has ${embedding.length} dimensions; this server stores ${dimensions}.`,
+      'query_embedding',
+    );
+  }
+  return embedding;
+}
+
 /** Searches one or more of a project's stores: queries embedded (cached), run, fused by best score, paged. */
 export async function searchVectorStores(
   deps: SearchDeps,
@@ -33,14 +45,8 @@ export async function searchVectorStores(
 
   let embeddings: (number[] | null)[];
   if (p.query_embedding) {
-    if (p.query_embedding.length !== config.EMBEDDING_DIMENSIONS) {
-      throw new ApiError(
-        'invalid_request',
-        `query_embedding has ${p.query_embedding.length} dimensions; this server stores ${config.EMBEDDING_DIMENSIONS}.`,
-        'query_embedding',
-      );
-    }
-    embeddings = queries.length ? queries.map(() => p.query_embedding!) : [p.query_embedding];
+    const own = checkQueryEmbedding(p.query_embedding, config.EMBEDDING_DIMENSIONS);
+    embeddings = queries.length ? queries.map(() => own) : [own];
   } else if (mode === 'keyword') {
     embeddings = queries.map(() => null);
   } else {

@@ -2,9 +2,8 @@ import { checkDatabase } from '@vsdb/core/db/health';
 import { MaiaEmbedRequest, MaiaEmbedResponse, MaiaHealth } from '@vsdb/core/maia/schemas';
 import { metrics } from '@vsdb/core/metrics';
 import { VERSION } from '@vsdb/core/version';
-import { z } from 'zod';
 import { type Endpoint, endpoint } from '../http/endpoint.ts';
-import { openApiDocument } from '../openapi/document.ts';
+import { openApiEndpoint } from '../openapi/document.ts';
 import { MAIA_FRAME } from './dialect.ts';
 
 const tag = 'health';
@@ -14,7 +13,6 @@ const tag = 'health';
  * /v1/embeddings. `all` is every MAIA endpoint, these included, for the OpenAPI document.
  */
 export function maiaServiceEndpoints(all: () => readonly Endpoint[]): Endpoint[] {
-  let cached: Record<string, unknown> | undefined;
   return [
     endpoint({
       method: 'get',
@@ -47,18 +45,7 @@ export function maiaServiceEndpoints(all: () => readonly Endpoint[]): Endpoint[]
       handler: (c) =>
         c.text(metrics.prometheus(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
     }),
-    endpoint({
-      method: 'get',
-      path: '/openapi.json',
-      summary: 'This document',
-      tag,
-      public: true,
-      response: z.record(z.string(), z.unknown()),
-      handler: () => {
-        cached ??= openApiDocument(all(), MAIA_FRAME);
-        return cached;
-      },
-    }),
+    openApiEndpoint(all, tag, MAIA_FRAME),
     endpoint({
       method: 'get',
       path: '/docs',

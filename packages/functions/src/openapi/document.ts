@@ -1,7 +1,7 @@
 import { ErrorResponse } from '@vsdb/core/schemas';
 import { VERSION } from '@vsdb/core/version';
 import { z } from 'zod';
-import type { Endpoint } from '../http/endpoint.ts';
+import { type Endpoint, endpoint } from '../http/endpoint.ts';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any', cycles: 'ref', reused: 'inline' });
@@ -100,4 +100,25 @@ export function openApiDocument(
     components: { securitySchemes: frame.securitySchemes, schemas: { Error: schema(frame.error, 'output') } },
     paths,
   };
+}
+
+/** GET /openapi.json, public: the document of `all` (this endpoint included), built on first request. */
+export function openApiEndpoint(
+  all: () => readonly Endpoint[],
+  tag: string,
+  frame?: DocumentFrame,
+): Endpoint {
+  let cached: Record<string, unknown> | undefined;
+  return endpoint({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag,
+    public: true,
+    response: z.record(z.string(), z.unknown()),
+    handler: () => {
+      cached ??= openApiDocument(all(), frame);
+      return cached;
+    },
+  });
 }

@@ -1,8 +1,7 @@
 import { ApiError } from '@vsdb/core/errors';
-import { z } from 'zod';
 import { type Endpoint, endpoint } from '../http/endpoint.ts';
 import { assetDir, assetStore, packageDir } from '../http/static.ts';
-import { openApiDocument } from '../openapi/document.ts';
+import { openApiEndpoint } from '../openapi/document.ts';
 import { consoleAssets } from './console.ts';
 
 /** Swagger UI's two files (and its package.json, for the version in their URLs); beside the Lambda bundle as swagger-ui/. */
@@ -18,20 +17,8 @@ const swagger = assetStore(
  * as immutable.
  */
 export function docsEndpoints(all: () => readonly Endpoint[]): Endpoint[] {
-  let cached: Record<string, unknown> | undefined;
   return [
-    endpoint({
-      method: 'get',
-      path: '/openapi.json',
-      summary: 'This document',
-      tag: 'Health',
-      public: true,
-      response: z.record(z.string(), z.unknown()),
-      handler: () => {
-        cached ??= openApiDocument(all());
-        return cached;
-      },
-    }),
+    openApiEndpoint(all, 'Health'),
     endpoint({
       method: 'get',
       path: '/docs',

@@ -10,8 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake?.close());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('a server killed mid-ingestion', () => {
   it('completes the file after restart, once, with counts that agree; data survives restarts', async () => {
     const dir = await seededDataDir();
@@ -39,8 +37,7 @@ describe('a server killed mid-ingestion', () => {
     const attached = await client.vectorStores.files.create(store.id, { file_id: file.id });
     expect(attached.status).toBe('in_progress');
     const before = fake.stats.requests;
-    for (let i = 0; i < 200 && fake.stats.requests === before; i++) await sleep(25);
-    expect(fake.stats.requests).toBeGreaterThan(before); // the embedding call is under way
+    await fake.until((stats) => stats.requests > before); // the embedding call is under way
     expect(await server.stop('SIGKILL')).toBeNull();
 
     fake.configure({ latencyMs: 0 });

@@ -72,6 +72,16 @@ describe('MAIA service routes', () => {
     ]);
     expect(request.required).toEqual(['query']);
     expect(Object.keys(search.responses)).toEqual(['200', '422', 'default']);
+    // FastAPI's operation ids and summaries (from MAIA's function names), so generated clients match.
+    expect(search).toMatchObject({
+      operationId: 'search_v1_vector_stores__vector_store_id__search_post',
+      summary: 'Search',
+      tags: ['search'],
+    });
+    expect(spec.body.paths['/v1/vector_stores/{vector_store_id}/files/{file_id}']!.delete).toMatchObject({
+      operationId: 'delete_file_v1_vector_stores__vector_store_id__files__file_id__delete',
+      summary: 'Delete File',
+    });
     const components = (spec.body as unknown as { components: { schemas: { Error: Obj } } }).components;
     expect(components.schemas.Error).toMatchObject({
       properties: { error: { properties: { code: { type: 'integer' } } } },

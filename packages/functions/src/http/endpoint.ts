@@ -29,6 +29,8 @@ export interface Endpoint<
   method: 'get' | 'post' | 'delete';
   /** The OpenAPI form: `/v1/vector_stores/{vector_store_id}`. */
   path: P;
+  /** The OpenAPI operationId, where clients know one (MAIA's are FastAPI's, from its function names). */
+  operationId?: string;
   summary: string;
   tag: string;
   /** Reachable without an API key (the OpenAPI entry says `security: []`). */

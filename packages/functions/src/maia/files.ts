@@ -129,7 +129,8 @@ export const maiaFileEndpoints = [
   endpoint({
     method: 'post',
     path: files,
-    summary: 'Upload a file or raw text',
+    operationId: 'upload_file_v1_vector_stores__vector_store_id__files_post',
+    summary: 'Upload File',
     tag,
     status: 201,
     form: MaiaUploadForm,
@@ -139,7 +140,8 @@ export const maiaFileEndpoints = [
   endpoint({
     method: 'get',
     path: files,
-    summary: 'List files',
+    operationId: 'list_files_v1_vector_stores__vector_store_id__files_get',
+    summary: 'List Files',
     tag,
     query: MaiaListQuery,
     response: MaiaFileList,
@@ -149,7 +151,8 @@ export const maiaFileEndpoints = [
   endpoint({
     method: 'get',
     path: one,
-    summary: 'Retrieve a file',
+    operationId: 'get_file_v1_vector_stores__vector_store_id__files__file_id__get',
+    summary: 'Get File',
     tag,
     response: MaiaFile,
     handler: (c, { params }) =>
@@ -158,7 +161,8 @@ export const maiaFileEndpoints = [
   endpoint({
     method: 'delete',
     path: one,
-    summary: 'Delete a file',
+    operationId: 'delete_file_v1_vector_stores__vector_store_id__files__file_id__delete',
+    summary: 'Delete File',
     tag,
     response: MaiaFileDeleted,
     handler: (c, { params }) => {

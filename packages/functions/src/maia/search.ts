@@ -18,7 +18,8 @@ export const maiaSearchEndpoints = [
   endpoint({
     method: 'post',
     path: `${store}/search`,
-    summary: 'Search a vector store',
+    operationId: 'search_v1_vector_stores__vector_store_id__search_post',
+    summary: 'Search',
     tag: 'search',
     body: MaiaSearchRequest,
     response: MaiaSearchResponse,
@@ -28,7 +29,8 @@ export const maiaSearchEndpoints = [
   endpoint({
     method: 'post',
     path: `${store}/query`,
-    summary: "Query the store's CSV rows with SQL",
+    operationId: 'query_structured_v1_vector_stores__vector_store_id__query_post',
+    summary: 'Query Structured',
     tag,
     body: MaiaQueryRequest,
     response: MaiaQueryResponse,
@@ -38,7 +40,7 @@ export const maiaSearchEndpoints = [
   endpoint({
     method: 'post',
     path: `${store}/files/{file_id}/query`,
-    summary: "Query one CSV file's rows with SQL",
+    summary: "Query one CSV file's rows with SQL (beyond MAIA)",
     tag,
     body: MaiaQueryRequest,
     response: MaiaQueryResponse,
@@ -54,7 +56,8 @@ export const maiaSearchEndpoints = [
   endpoint({
     method: 'get',
     path: `${store}/files/{file_id}/preview`,
-    summary: 'Preview a CSV file',
+    operationId: 'preview_file_v1_vector_stores__vector_store_id__files__file_id__preview_get',
+    summary: 'Preview File',
     tag,
     query: MaiaPreviewQuery,
     response: MaiaPreviewResponse,

@@ -17,6 +17,7 @@ export function maiaServiceEndpoints(all: () => readonly Endpoint[]): Endpoint[]
     endpoint({
       method: 'get',
       path: '/health',
+      operationId: 'health_health_get',
       summary: 'Service health check',
       tag,
       public: true,
@@ -67,7 +68,8 @@ export function maiaServiceEndpoints(all: () => readonly Endpoint[]): Endpoint[]
     endpoint({
       method: 'post',
       path: '/v1/embeddings',
-      summary: 'Embed texts',
+      operationId: 'create_embeddings_v1_embeddings_post',
+      summary: 'Create Embeddings',
       tag: 'embeddings',
       body: MaiaEmbedRequest,
       response: MaiaEmbedResponse,

@@ -16,7 +16,8 @@ export const maiaStoreEndpoints = [
   endpoint({
     method: 'post',
     path: '/v1/vector_stores',
-    summary: 'Create a vector store',
+    operationId: 'create_vector_store_v1_vector_stores_post',
+    summary: 'Create Vector Store',
     tag,
     status: 201,
     body: MaiaStoreCreate,
@@ -26,7 +27,8 @@ export const maiaStoreEndpoints = [
   endpoint({
     method: 'get',
     path: '/v1/vector_stores',
-    summary: 'List vector stores',
+    operationId: 'list_vector_stores_v1_vector_stores_get',
+    summary: 'List Vector Stores',
     tag,
     query: MaiaListQuery,
     response: MaiaStoreList,
@@ -35,7 +37,8 @@ export const maiaStoreEndpoints = [
   endpoint({
     method: 'get',
     path: one,
-    summary: 'Retrieve a vector store',
+    operationId: 'get_vector_store_v1_vector_stores__vector_store_id__get',
+    summary: 'Get Vector Store',
     tag,
     response: MaiaStore,
     handler: (c, { params }) => getMaiaStore(c.get('deps').sql, c.get('projectId'), params.vector_store_id),
@@ -43,7 +46,8 @@ export const maiaStoreEndpoints = [
   endpoint({
     method: 'delete',
     path: one,
-    summary: 'Delete a vector store',
+    operationId: 'delete_vector_store_v1_vector_stores__vector_store_id__delete',
+    summary: 'Delete Vector Store',
     tag,
     response: MaiaStoreDeleted,
     handler: (c, { params }) =>

@@ -84,6 +84,7 @@ export function openApiDocument(
         : { 'application/json': { schema: schema(op.response, 'output') } };
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
+      ...(op.operationId ? { operationId: op.operationId } : {}),
       summary: op.summary,
       tags: [op.tag],
       ...(op.public ? { security: [] } : {}),

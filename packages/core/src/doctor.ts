@@ -5,6 +5,7 @@ import type { BlobStore } from './blobs/store.ts';
 import type { Sql } from './db/client.ts';
 import { getFileBatch } from './file-batches/service.ts';
 import { purgeBlob } from './files/service.ts';
+import { visibleChunk } from './ingest/chunk-write.ts';
 import { getVectorStore } from './vector-stores/service.ts';
 
 /** The outcome of one invariant check; `examples` names a few offending rows or blobs. */
@@ -68,6 +69,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n, coalesce(min(chunk_index), -1)::int AS lo, coalesce(max(chunk_index), -1)::int AS hi
       FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id
+        AND ${visibleChunk(sql, sql`c`)}
     ) s
     WHERE v.status = 'completed' AND (s.n = 0 OR s.lo <> 0 OR s.hi <> s.n - 1)`;
   check(
@@ -80,7 +82,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const half = await sql<{ vector_store_id: string; file_id: string; status: string; n: number }[]>`
     SELECT v.vector_store_id, v.file_id, v.status, count(*)::int AS n
     FROM chunks c JOIN vector_store_files v USING (vector_store_id, file_id)
-    WHERE v.status <> 'completed' GROUP BY 1, 2, 3`;
+    WHERE v.status <> 'completed' AND ${visibleChunk(sql, sql`c`)} GROUP BY 1, 2, 3`;
   check(
     'no_half_written_files',
     'only completed files have chunks',
@@ -110,6 +112,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       SELECT CASE WHEN v.status = 'completed'
         THEN coalesce(sum(octet_length(c.content) + (SELECT d FROM dims) * 4), 0) ELSE 0 END::bigint AS expected
       FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id
+        AND ${visibleChunk(sql, sql`c`)}
     ) s
     WHERE v.usage_bytes <> s.expected`;
   check(

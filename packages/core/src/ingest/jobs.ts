@@ -1,5 +1,4 @@
 import type { Sql, Tx } from '../db/client.ts';
-import type { Attributes } from '../schemas.ts';
 import type { StaticChunking, VectorStoreFileObject } from '../vector-store-files/schemas.ts';
 import type { JobRef } from './queue.ts';
 
@@ -12,16 +11,6 @@ export interface ClaimedJob extends JobRef {
   mimeType: string | null;
   blobKey: string;
   bytes: number;
-}
-
-export interface ChunkRow {
-  chunk_index: number;
-  content: string;
-  tokens: number;
-  page: number | null;
-  char_start: number;
-  char_end: number;
-  embedding: string;
 }
 
 /**
@@ -91,54 +80,18 @@ export async function renewLease(
   return rows.length > 0;
 }
 
-/**
- * Writes every chunk and flips the status in one transaction, only while the lease is still ours, so a job
- * is never half-written nor written twice. Returns false (writing nothing) when the job was taken away.
- */
-export async function completeJob(
-  sql: Sql,
-  job: JobRef,
-  owner: string,
-  chunks: ChunkRow[],
-  usage: { bytes: number; tokens: number },
-  alsoWrite?: (tx: Tx) => Promise<void>,
-): Promise<boolean> {
-  return sql.begin(async (tx) => {
-    const [row] = await tx<{ attributes: Attributes }[]>`
-      UPDATE vector_store_files
-      SET status = 'completed', usage_bytes = ${usage.bytes}, embedding_tokens = ${usage.tokens},
-          last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-      WHERE ${mine(tx, job, owner)}
-      RETURNING attributes`;
-    if (!row) return false;
-    await tx`DELETE FROM chunks WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
-    const attributes = tx.json(row.attributes);
-    // Small statements: the embedded engine's thread answers /health's ping between two of them.
-    for (let i = 0; i < chunks.length; i += 50) {
-      const rows = chunks.slice(i, i + 50).map((c) => ({
-        ...c,
-        vector_store_id: job.vectorStoreId,
-        file_id: job.fileId,
-        attributes,
-      }));
-      await tx`INSERT INTO chunks ${tx(rows)}`;
-    }
-    await alsoWrite?.(tx);
-    return true;
-  });
-}
-
-/** Marks the job failed with an error a user can act on (only while it is still ours). */
+/** Marks the job failed with an error a user can act on (only while it is still ours: false otherwise). */
 export async function failJob(
   sql: Sql,
   job: JobRef,
   owner: string,
   error: NonNullable<VectorStoreFileObject['last_error']>,
-) {
-  await sql`
+): Promise<boolean> {
+  const rows = await sql`
     UPDATE vector_store_files
     SET status = 'failed', last_error = ${sql.json(error)}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-    WHERE ${mine(sql, job, owner)}`;
+    WHERE ${mine(sql, job, owner)} RETURNING file_id`;
+  return rows.length > 0;
 }
 
 /** Hands a job back for another try right away (its worker is stopping). */

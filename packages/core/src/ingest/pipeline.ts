@@ -2,9 +2,10 @@ import { ApiError } from '../errors.ts';
 import { saveDerived } from '../maia/derived.ts';
 import { metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
+import { type ChunkRow, completeJob, discardDrafts } from './chunk-write.ts';
 import { prepareFile } from './cpu-pool.ts';
 import { embedChunks } from './embed.ts';
-import { type ChunkRow, type ClaimedJob, completeJob, failJob, releaseJob, renewLease } from './jobs.ts';
+import { type ClaimedJob, failJob, releaseJob, renewLease } from './jobs.ts';
 
 /** What running a job needs. */
 export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' | 'logger'> & {
@@ -21,8 +22,9 @@ export type JobOutcome = 'completed' | 'failed' | 'lost' | 'retry';
 class LeaseLost extends Error {}
 
 /**
- * Runs one claimed job: extract, chunk, embed, then write everything in one transaction. The lease is
- * renewed while it runs and checked between stages, so a cancel or a delete stops it without a trace.
+ * Runs one claimed job: extract, chunk, embed, then write the chunks as a draft in short transactions and
+ * publish them at once (chunk-write.ts). The lease is renewed while it runs and checked between stages and
+ * slices, so a cancel or a delete stops it without a trace.
  */
 export async function runJob(
   deps: IngestDeps,
@@ -64,10 +66,11 @@ async function runStages(
   const fields = { vector_store_id: job.vectorStoreId, file_id: job.fileId, attempt: job.attempts };
   try {
     if (job.attempts > MAX_ATTEMPTS) {
-      await failJob(sql, job, owner, {
+      const failed = await failJob(sql, job, owner, {
         code: 'server_error',
         message: `Ingestion failed ${MAX_ATTEMPTS} times; attach the file again to retry.`,
       });
+      if (failed) await discardDrafts(sql, job); // what crashed attempts left
       return 'failed';
     }
     const bytes = await deps.blobs.get(job.blobKey);
@@ -98,11 +101,18 @@ async function runStages(
       embedding: embedded.embeddings[i]!,
     }));
     const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
-    // The parsed text (and a CSV's rows) are kept in the same transaction as the chunks.
-    const done = await completeJob(sql, job, owner, rows, { bytes: usage, tokens: embedded.tokens }, (tx) =>
-      saveDerived(tx, job.fileId, job.filename, extracted, csv).then(() =>
-        embedded.remember(tx, job.vectorStoreId),
-      ),
+    // The parsed text (and a CSV's rows) are kept in the transaction that publishes the chunks.
+    const done = await completeJob(
+      sql,
+      job,
+      owner,
+      rows,
+      { bytes: usage, tokens: embedded.tokens },
+      (tx) =>
+        saveDerived(tx, job.fileId, job.filename, extracted, csv).then(() =>
+          embedded.remember(tx, job.vectorStoreId),
+        ),
+      abort.signal,
     );
     if (!done) throw new LeaseLost();
     log.info('file completed', {
@@ -120,7 +130,7 @@ async function runStages(
     }
     if (err instanceof ApiError) {
       const code = err.code === 'unsupported_file' || err.code === 'invalid_file' ? err.code : 'server_error';
-      await failJob(sql, job, owner, { code, message: err.message });
+      if (await failJob(sql, job, owner, { code, message: err.message })) await discardDrafts(sql, job);
       log.warn('file failed', {
         ...fields,
         code,

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
 import { deleteFile, insertFile, type StoredBlob } from '../files/service.ts';
+import { visibleChunk } from '../ingest/chunk-write.ts';
 import type { JobRunner } from '../ingest/queue.ts';
 import type { Attributes } from '../schemas.ts';
 import { attachAndIngest } from '../vector-store-files/attach.ts';
@@ -75,8 +76,8 @@ function toMaiaFile(r: FileRow): MaiaFile {
 const fileSelect = (sql: Sql) => sql`
   SELECT v.file_id, v.vector_store_id, v.status, v.attributes, v.last_error, f.filename, f.bytes, f.purpose,
          f.created_at, s.columns, s.row_count,
-         (SELECT count(*)::int FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id)
-           AS chunk_count
+         (SELECT count(*)::int FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id
+            AND ${visibleChunk(sql, sql`c`)}) AS chunk_count
   FROM vector_store_files v JOIN files f ON f.id = v.file_id
   LEFT JOIN structured_files s ON s.file_id = v.file_id`;
 

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
 import type { Fragment } from '../db/fragment.ts';
+import { visibleChunk } from '../ingest/chunk-write.ts';
 import { bm25Of, keywordCandidatesCte, keywordCtes, textScoreOf } from './bm25.ts';
 import { planCtes, scanSettingsCte } from './plan.ts';
 import type { SearchMode, SearchWeights } from './search.ts';
@@ -51,7 +52,7 @@ const scopeCte = (sql: Sql, o: StatementOptions) => sql`
  */
 function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] {
   const v = sql`${o.vector}::halfvec`;
-  const outer = sql`v.vector_store_id = ANY((SELECT ids FROM s)::text[])${
+  const outer = sql`v.vector_store_id = ANY((SELECT ids FROM s)::text[]) AND ${visibleChunk(sql, sql`v`)}${
     o.filter ? sql` AND ${o.filterOver(sql`v.attributes`)}` : sql``
   }`;
   return [
@@ -66,7 +67,8 @@ function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] 
     scanSettingsCte(sql),
     sql`h AS MATERIALIZED (
       SELECT v.id, v.distance FROM (
-        SELECT c.id, c.vector_store_id, c.attributes, c.embedding <=> ${v} AS distance FROM chunks c
+        SELECT c.id, c.vector_store_id, c.file_id, c.generation, c.attributes, c.embedding <=> ${v} AS distance
+        FROM chunks c
         WHERE (SELECT go FROM g) ORDER BY distance OFFSET 0
       ) v WHERE ${outer} LIMIT ${o.k * HNSW_OVERFETCH})`,
     sql`w AS MATERIALIZED (SELECT CASE WHEN p.scan = 'exact' THEN 'exact'
@@ -113,7 +115,9 @@ function fusedScore(sql: Sql, o: StatementOptions): Fragment {
 
 /** The whole search as one statement; its rows are the page (plus one row past it), or one row of nulls. */
 export function searchStatement(sql: Sql, o: StatementOptions): Fragment {
-  const where = sql`c.vector_store_id = ANY((SELECT ids FROM s)::text[])${o.filter ? sql` AND ${o.filter}` : sql``}`;
+  const where = sql`c.vector_store_id = ANY((SELECT ids FROM s)::text[]) AND ${visibleChunk(sql, sql`c`)}${
+    o.filter ? sql` AND ${o.filter}` : sql``
+  }`;
   const ctes: Fragment[] = [scopeCte(sql, o)];
   if (o.vector) ctes.push(...vectorCtes(sql, o, where));
   if (o.text && o.mode !== 'vector')

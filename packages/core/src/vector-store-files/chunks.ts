@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client.ts';
 import { ApiError } from '../errors.ts';
+import { visibleChunk } from '../ingest/chunk-write.ts';
 import type { FileChunks } from './schemas.ts';
 import { getVectorStoreFile } from './service.ts';
 
@@ -28,8 +29,9 @@ export async function vectorStoreFileChunks(
     );
   }
   const rows = await sql<ChunkRow[]>`
-    SELECT chunk_index, page, tokens, char_start, char_end, content FROM chunks
-    WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} ORDER BY chunk_index`;
+    SELECT chunk_index, page, tokens, char_start, char_end, content FROM chunks c
+    WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} AND ${visibleChunk(sql, sql`c`)}
+    ORDER BY chunk_index`;
   return {
     object: 'vector_store.file.chunks',
     file_id: fileId,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Sql, Tx } from '../db/client.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { type ChunkingStrategySchema, resolveChunking } from '../ingest/chunk.ts';
+import { visibleChunk } from '../ingest/chunk-write.ts';
 import type { JobRef } from '../ingest/queue.ts';
 import { contentItems, contentPage, readFileText } from '../maia/file-content.ts';
 import { paginate } from '../pagination.ts';
@@ -28,7 +29,8 @@ interface Row {
 
 /** Our extension beside OpenAI's fields: how many chunks the file became. */
 const chunkCount = (sql: Sql | Tx) =>
-  sql`(SELECT count(*)::int FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id) AS chunk_count`;
+  sql`(SELECT count(*)::int FROM chunks c WHERE c.vector_store_id = v.vector_store_id AND c.file_id = v.file_id
+        AND ${visibleChunk(sql, sql`c`)}) AS chunk_count`;
 
 const toObject = (r: Row): VectorStoreFileObject => ({
   id: r.file_id,
@@ -208,7 +210,9 @@ export async function vectorStoreFileContent(
   const kept = await readFileText(sql, fileId);
   if (kept) return contentPage(contentItems(kept.text, kept.pages), from);
   const chunks = await sql<{ content: string }[]>`
-    SELECT content FROM chunks WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} ORDER BY chunk_index`;
+    SELECT content FROM chunks c
+    WHERE vector_store_id = ${vectorStoreId} AND file_id = ${fileId} AND ${visibleChunk(sql, sql`c`)}
+    ORDER BY chunk_index`;
   return contentPage(
     chunks.map((c) => c.content),
     from,

@@ -1,0 +1,184 @@
+import { toSql } from 'pgvector';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../../../../test/helpers.ts';
+import { random, seedStore, unitVector } from '../../../../test/search-fixtures.ts';
+import type { Database } from '../db/client.ts';
+import { keywordSearch } from '../search/search.ts';
+import { vectorStoreFileChunks } from '../vector-store-files/chunks.ts';
+import {
+  type ChunkRow,
+  completeJob,
+  discardDrafts,
+  openDraft,
+  publishDraft,
+  SLICE_ROWS,
+  slicesOf,
+  writeSlice,
+} from './chunk-write.ts';
+
+// Chunks written as a draft in slices (migration 0007): hidden from readers and from the statistics of
+// 0004 until one publish, which also replaces the file's earlier chunks; failed drafts leave nothing.
+let db: Database;
+const rand = random(7);
+const D = 64;
+const P = 'proj_w';
+const job = { vectorStoreId: 'vs_w1', fileId: 'file_w' };
+const OWNER = 'worker-a';
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  await seedStore(db.sql, { project: P, store: job.vectorStoreId, file: job.fileId });
+  await seedStore(db.sql, { project: P, store: 'vs_w2', file: 'file_other' });
+});
+afterAll(() => db?.close());
+
+const rows = (word: string, n: number): ChunkRow[] =>
+  Array.from({ length: n }, (_, i) => ({
+    chunk_index: i,
+    content: `${word} section ${i} of the ${i % 2 ? 'odd' : 'even'} ledger`,
+    tokens: 7,
+    page: null,
+    char_start: 0,
+    char_end: 10,
+    embedding: toSql(unitVector(rand, D)) as string,
+  }));
+
+/** Hands the file to `owner` as a running job. */
+const claim = (owner = OWNER) =>
+  db.sql`UPDATE vector_store_files SET status = 'in_progress', lease_owner = ${owner},
+    lease_expires_at = now() + interval '1 hour' WHERE file_id = ${job.fileId}`;
+
+async function kept() {
+  const { sql } = db;
+  const stores =
+    await sql`SELECT id, chunk_count::int AS n, token_count::int AS tokens FROM vector_stores ORDER BY id`;
+  const terms =
+    await sql`SELECT vector_store_id, lexeme, chunks FROM chunk_terms WHERE chunks <> 0 ORDER BY 1, 2`;
+  return { stores, terms };
+}
+
+/** The same figures counted from the published chunks only. */
+async function counted() {
+  const { sql } = db;
+  const published = sql`NOT EXISTS (SELECT 1 FROM chunk_drafts d WHERE (d.vector_store_id, d.file_id, d.generation)
+    = (c.vector_store_id, c.file_id, c.generation))`;
+  const stores = await sql`
+    SELECT s.id, count(c.id)::int AS n, coalesce(sum(tsvector_tokens(c.tsv)), 0)::int AS tokens
+    FROM vector_stores s LEFT JOIN chunks c ON c.vector_store_id = s.id AND ${published} GROUP BY s.id ORDER BY s.id`;
+  const terms = await sql`
+    SELECT c.vector_store_id, u.lexeme, count(*)::int AS chunks FROM chunks c, unnest(c.tsv) u
+    WHERE ${published} GROUP BY 1, 2 ORDER BY 1, 2`;
+  return { stores, terms };
+}
+
+const found = async (word: string) =>
+  (await keywordSearch(db.sql, { projectId: P, vectorStoreIds: [job.vectorStoreId], text: word, limit: 50 }))
+    .length;
+const listed = async () =>
+  (await vectorStoreFileChunks(db.sql, P, job.vectorStoreId, job.fileId)).data.map((c) => c.content);
+const allChunks = async () =>
+  (await db.sql`SELECT count(*)::int AS n FROM chunks WHERE file_id = ${job.fileId}`)[0]!.n as number;
+
+describe('chunk drafts', () => {
+  it('slices rows by count and by bytes', () => {
+    const many = rows('alpha', SLICE_ROWS * 2 + 1);
+    expect(slicesOf(many).map((s) => s.length)).toEqual([SLICE_ROWS, SLICE_ROWS, 1]);
+    const big = [0, 1, 2].map((i) => ({
+      ...rows('big', 1)[0]!,
+      chunk_index: i,
+      content: 'x'.repeat(2_000_000),
+    }));
+    expect(slicesOf(big).map((s) => s.length)).toEqual([1, 1, 1]);
+  });
+
+  it('stay hidden and uncounted while written, and appear at once when published', async () => {
+    await claim();
+    const draft = (await openDraft(db.sql, job, OWNER))!;
+    const first = rows('alpha', 40);
+    expect(await writeSlice(db.sql, job, OWNER, draft, first.slice(0, 20))).toBe(true);
+    expect(await writeSlice(db.sql, job, OWNER, draft, first.slice(20))).toBe(true);
+    expect(await allChunks()).toBe(40);
+    expect(await found('alpha')).toBe(0);
+    expect(await kept()).toEqual(await counted());
+    expect((await kept()).stores.map((s) => s.n)).toEqual([0, 0]);
+
+    expect(await publishDraft(db.sql, job, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    expect(await found('alpha')).toBe(40);
+    expect(await listed()).toHaveLength(40);
+    expect(await kept()).toEqual(await counted());
+    expect((await kept()).stores.map((s) => s.n)).toEqual([40, 0]);
+    expect(await db.sql`SELECT * FROM chunk_drafts`).toEqual([]);
+  });
+
+  it('replace the earlier chunks in the publish; until then the earlier ones are what readers see', async () => {
+    await claim();
+    // A crashed attempt's draft is left behind; the next attempt's publish removes it.
+    const crashed = (await openDraft(db.sql, job, OWNER))!;
+    await writeSlice(db.sql, job, OWNER, crashed, rows('gamma', 5));
+    const draft = (await openDraft(db.sql, job, OWNER))!;
+    for (const slice of slicesOf(rows('beta', 30))) await writeSlice(db.sql, job, OWNER, draft, slice);
+    expect([await found('alpha'), await found('beta'), await found('gamma')]).toEqual([40, 0, 0]);
+    expect(await kept()).toEqual(await counted());
+    // The attributes changed while the draft was written: the publish carries them over.
+    await db.sql`UPDATE vector_store_files SET attributes = '{"k": 1}' WHERE file_id = ${job.fileId}`;
+    expect(await publishDraft(db.sql, job, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    expect([await found('alpha'), await found('beta'), await found('gamma')]).toEqual([0, 30, 0]);
+    expect(await allChunks()).toBe(30);
+    expect(await db.sql`SELECT DISTINCT attributes FROM chunks WHERE file_id = ${job.fileId}`).toEqual([
+      { attributes: { k: 1 } },
+    ]);
+    expect(await kept()).toEqual(await counted());
+    expect(await db.sql`SELECT * FROM chunk_draft_terms`).toEqual([]);
+  });
+
+  it('write and publish nothing once the job is taken away, and leave nothing when discarded', async () => {
+    await claim();
+    const draft = (await openDraft(db.sql, job, OWNER))!;
+    await writeSlice(db.sql, job, OWNER, draft, rows('delta', 10));
+    await claim('worker-b'); // the lease expired and another worker claimed the job
+    expect(await writeSlice(db.sql, job, OWNER, draft, rows('delta', 10))).toBe(false);
+    expect(await publishDraft(db.sql, job, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(false);
+    expect(await openDraft(db.sql, job, OWNER)).toBeNull();
+    await discardDrafts(db.sql, job, draft.generation);
+    expect(await allChunks()).toBe(30);
+    expect([await found('beta'), await found('delta')]).toEqual([30, 0]);
+    expect(await kept()).toEqual(await counted());
+    // completeJob does all of it, and stops when its signal is aborted.
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(
+      await completeJob(
+        db.sql,
+        job,
+        'worker-b',
+        rows('eps', 5),
+        { bytes: 1, tokens: 1 },
+        undefined,
+        stopped.signal,
+      ),
+    ).toBe(false);
+    expect(await completeJob(db.sql, job, 'worker-b', rows('zeta', 600), { bytes: 1, tokens: 1 })).toBe(true);
+    expect([await found('beta'), await found('eps'), await found('zeta')]).toEqual([0, 0, 50]);
+    expect(await allChunks()).toBe(600);
+    expect(await kept()).toEqual(await counted());
+  });
+
+  it('keep the statistics exact when the file is detached while a draft is written', async () => {
+    await claim();
+    const draft = (await openDraft(db.sql, job, OWNER))!;
+    await writeSlice(db.sql, job, OWNER, draft, rows('eta', 25));
+    await db.sql`DELETE FROM vector_store_files WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
+    expect(await allChunks()).toBe(0);
+    expect(await kept()).toEqual(await counted());
+    expect((await kept()).stores.map((s) => s.n)).toEqual([0, 0]);
+    expect(await writeSlice(db.sql, job, OWNER, draft, rows('eta', 5))).toBe(false);
+    // Attached again: the next ingestion sweeps the orphaned draft and publishes its own.
+    await db.sql`INSERT INTO vector_store_files (vector_store_id, file_id, project_id, status, chunking_strategy)
+      VALUES (${job.vectorStoreId}, ${job.fileId}, ${P}, 'completed', '{"type":"auto"}')`;
+    await claim();
+    expect(await completeJob(db.sql, job, OWNER, rows('theta', 3), { bytes: 1, tokens: 1 })).toBe(true);
+    expect(await db.sql`SELECT * FROM chunk_drafts`).toEqual([]);
+    expect([await found('eta'), await found('theta')]).toEqual([0, 3]);
+    expect(await kept()).toEqual(await counted());
+  });
+});

@@ -1,0 +1,215 @@
+// A file's chunks are written as a draft, in short transactions of their own, and published at once
+// (migration 0007): no transaction of ingestion holds the embedded engine's single connection for long,
+// yet readers see a file's old chunks or its new ones, never a mix, and the statistics count only what
+// is visible.
+import type { Sql, Tx } from '../db/client.ts';
+import type { Fragment } from '../db/fragment.ts';
+import type { Attributes } from '../schemas.ts';
+import type { JobRef } from './queue.ts';
+
+export interface ChunkRow {
+  chunk_index: number;
+  content: string;
+  tokens: number;
+  page: number | null;
+  char_start: number;
+  char_end: number;
+  embedding: string;
+}
+
+/** Rows per INSERT: the engine's thread answers its ping between two statements. */
+const ROWS_PER_STATEMENT = 32;
+/** What one transaction of a draft writes at most: rows, and bytes of content and embeddings. */
+export const SLICE_ROWS = 256;
+export const SLICE_BYTES = 4 * 1024 * 1024;
+/** Rows a discarded draft loses per statement. */
+const DISCARD_ROWS = 500;
+
+/**
+ * True for a chunk readers may see: not part of a draft (being written, or left by a failed attempt).
+ * `c` is the alias of `chunks` in the query.
+ */
+export const visibleChunk = (sql: Sql | Tx, c: Fragment) => sql`NOT EXISTS (
+  SELECT 1 FROM chunk_drafts d WHERE d.vector_store_id = ${c}.vector_store_id AND d.file_id = ${c}.file_id
+    AND d.generation = ${c}.generation)`;
+
+const mine = (sql: Sql | Tx, job: JobRef, owner: string) =>
+  sql`vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId} AND lease_owner = ${owner} AND status = 'in_progress'`;
+
+export interface Draft {
+  generation: string;
+  attributes: Attributes;
+}
+
+/**
+ * Opens a draft for the job's new chunks; null when the job is no longer ours. Drafts of files that have
+ * been detached or deleted since (their chunks went by cascade) are removed first.
+ */
+export async function openDraft(sql: Sql, job: JobRef, owner: string): Promise<Draft | null> {
+  await sql`
+    DELETE FROM chunk_drafts d WHERE NOT EXISTS (SELECT 1 FROM vector_store_files v
+      WHERE v.vector_store_id = d.vector_store_id AND v.file_id = d.file_id)`;
+  const [row] = await sql<{ generation: string; attributes: Attributes }[]>`
+    WITH v AS (SELECT vector_store_id, file_id, attributes FROM vector_store_files WHERE ${mine(sql, job, owner)}),
+    d AS (
+      INSERT INTO chunk_drafts (vector_store_id, file_id, generation)
+      SELECT vector_store_id, file_id, nextval('chunk_generations') FROM v
+      RETURNING generation)
+    SELECT d.generation::text, v.attributes FROM d, v`;
+  return row ?? null;
+}
+
+/** Splits rows into slices of at most SLICE_ROWS rows and about SLICE_BYTES bytes. */
+export function slicesOf<T extends { content: string; embedding: string }>(rows: T[]): T[][] {
+  const slices: T[][] = [];
+  let slice: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = row.content.length * 3 + row.embedding.length;
+    if (slice.length && (slice.length >= SLICE_ROWS || bytes + size > SLICE_BYTES)) {
+      slices.push(slice);
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(row);
+    bytes += size;
+  }
+  if (slice.length) slices.push(slice);
+  return slices;
+}
+
+/**
+ * Writes one slice of a draft in a transaction of its own, while the job and the draft are still ours
+ * (the draft's row is share-locked, so a publish of another attempt waits for the slice and then removes
+ * it). False, writing nothing, when they are not.
+ */
+export async function writeSlice(
+  sql: Sql,
+  job: JobRef,
+  owner: string,
+  draft: Draft,
+  rows: ChunkRow[],
+): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const [held] = await tx`
+      SELECT 1 FROM chunk_drafts d JOIN vector_store_files v USING (vector_store_id, file_id)
+      WHERE d.vector_store_id = ${job.vectorStoreId} AND d.file_id = ${job.fileId}
+        AND d.generation = ${draft.generation} AND v.lease_owner = ${owner} AND v.status = 'in_progress'
+      FOR SHARE OF d`;
+    if (!held) return false;
+    const attributes = tx.json(draft.attributes);
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const batch = rows.slice(i, i + ROWS_PER_STATEMENT).map((c) => ({
+        ...c,
+        vector_store_id: job.vectorStoreId,
+        file_id: job.fileId,
+        generation: draft.generation,
+        attributes,
+      }));
+      await tx`INSERT INTO chunks ${tx(batch)}`;
+    }
+    return true;
+  });
+}
+
+/**
+ * Publishes a draft in one short transaction, while the job is still ours: the file's other chunks (an
+ * earlier ingestion, abandoned attempts) go, the draft's statistics join the store's, and its chunks
+ * become visible as the job turns completed. Returns false (changing nothing) when the job was taken away.
+ */
+export async function publishDraft(
+  sql: Sql,
+  job: JobRef,
+  owner: string,
+  draft: Draft,
+  usage: { bytes: number; tokens: number },
+  alsoWrite?: (tx: Tx) => Promise<void>,
+): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const file = tx`vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
+    const [row] = await tx<{ attributes: Attributes }[]>`
+      UPDATE vector_store_files
+      SET status = 'completed', usage_bytes = ${usage.bytes}, embedding_tokens = ${usage.tokens},
+          last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE ${mine(tx, job, owner)}
+      RETURNING attributes`;
+    if (!row) return false;
+    // Every draft of the file, so that no slice of another attempt is being written meanwhile.
+    await tx`SELECT 1 FROM chunk_drafts WHERE ${file} ORDER BY generation FOR UPDATE`;
+    await tx`DELETE FROM chunks WHERE ${file} AND generation <> ${draft.generation}`;
+    await tx`DELETE FROM chunk_drafts WHERE ${file} AND generation <> ${draft.generation}`;
+    const ours = tx`${file} AND generation = ${draft.generation}`;
+    await tx`SELECT 1 FROM vector_stores WHERE id = ${job.vectorStoreId} FOR NO KEY UPDATE`;
+    await tx`
+      INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
+        SELECT vector_store_id, lexeme, chunks FROM chunk_draft_terms WHERE ${ours} ORDER BY lexeme
+      ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks`;
+    await tx`
+      UPDATE vector_stores s SET chunk_count = s.chunk_count + d.chunk_count, token_count = s.token_count + d.token_count
+      FROM chunk_drafts d WHERE s.id = d.vector_store_id AND d.vector_store_id = ${job.vectorStoreId}
+        AND d.file_id = ${job.fileId} AND d.generation = ${draft.generation}`;
+    // The file's attributes may have changed while the draft was written.
+    const attributes = tx.json(row.attributes);
+    await tx`UPDATE chunks SET attributes = ${attributes} WHERE ${ours} AND attributes IS DISTINCT FROM ${attributes}`;
+    await tx`DELETE FROM chunk_drafts WHERE ${ours}`;
+    await alsoWrite?.(tx);
+    return true;
+  });
+}
+
+/**
+ * Removes drafts of the file (one generation, or all of them) in short statements; their chunks were never
+ * visible nor counted. Best effort: a draft left behind stays hidden and goes with the next publish.
+ */
+export async function discardDrafts(sql: Sql, job: JobRef, generation?: string): Promise<void> {
+  const which = sql`vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}${
+    generation === undefined ? sql`` : sql` AND generation = ${generation}`
+  }`;
+  const drafts = await sql<{ generation: string }[]>`
+    SELECT generation::text FROM chunk_drafts WHERE ${which}`;
+  for (const d of drafts) {
+    // Each statement holds the draft's row, so that a publish of another attempt does not remove it meanwhile.
+    for (let more = true; more; ) {
+      more = await sql.begin(async (tx) => {
+        const gen = tx`vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId} AND generation = ${d.generation}`;
+        const [held] = await tx`SELECT 1 FROM chunk_drafts WHERE ${gen} FOR SHARE`;
+        if (!held) return false;
+        const gone = await tx`
+          DELETE FROM chunks WHERE id IN (SELECT id FROM chunks WHERE ${gen} LIMIT ${DISCARD_ROWS}) RETURNING id`;
+        if (gone.length === DISCARD_ROWS) return true;
+        await tx`DELETE FROM chunk_drafts WHERE ${gen}`;
+        return false;
+      });
+    }
+  }
+}
+
+/**
+ * Writes the job's chunks as a draft, slice by slice, and publishes them with `alsoWrite`, only while the
+ * job is ours (and `signal` not aborted). Returns false when it was taken away; its draft is then removed.
+ */
+export async function completeJob(
+  sql: Sql,
+  job: JobRef,
+  owner: string,
+  chunks: ChunkRow[],
+  usage: { bytes: number; tokens: number },
+  alsoWrite?: (tx: Tx) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const draft = await openDraft(sql, job, owner);
+  if (!draft) return false;
+  try {
+    let ours = true;
+    for (const slice of slicesOf(chunks)) {
+      ours = !signal?.aborted && (await writeSlice(sql, job, owner, draft, slice));
+      if (!ours) break;
+    }
+    if (ours && (await publishDraft(sql, job, owner, draft, usage, alsoWrite))) return true;
+  } catch (err) {
+    await discardDrafts(sql, job, draft.generation).catch(() => {});
+    throw err;
+  }
+  await discardDrafts(sql, job, draft.generation);
+  return false;
+}

@@ -233,6 +233,41 @@ describe('uploads cut off mid-file', () => {
   });
 });
 
+describe('JSON bodies cut off', () => {
+  /**
+   * Sends a request's head and part of its body, waits until the server has taken the request in (it
+   * answers a /health sent after it), then vanishes; resolves when the abort shows in /metrics.
+   */
+  async function cutOff(head: string, partial: string) {
+    const route = '/v1/vector_stores';
+    const before = { 400: await metricCount('400', route), 500: await metricCount('500', route) };
+    const before503 = await metricCount('503', route);
+    const port = Number(new URL(app.url).port);
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    await new Promise<void>((resolve) =>
+      socket.write(
+        `POST ${route} HTTP/1.1\r\nhost: x\r\nauthorization: ${auth.authorization}\r\ncontent-type: application/json\r\n${head}\r\n${partial}`,
+        () => resolve(),
+      ),
+    );
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    socket.destroy();
+    await until(async () => (await metricCount('400', route)) > before[400], 'the abort is counted as a 400');
+    expect(await metricCount('500', route)).toBe(before[500]);
+    expect(await metricCount('503', route)).toBe(before503);
+  }
+
+  it('with a length: counted as a client error, not 503', async () => {
+    await cutOff('content-length: 100000\r\n', '{"name": "cut');
+  });
+
+  it('without a length (read whole by the body limit): counted as a client error, not 503', async () => {
+    await cutOff('transfer-encoding: chunked\r\n', '9\r\n{"name": \r\n');
+  });
+});
+
 describe('/v1/embeddings', () => {
   it('refuses one 80,000-letter word before tokenizing it, without stalling the event loop', async () => {
     const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -267,13 +302,13 @@ const listTmp = (dir: string) => {
   }
 };
 
-async function metricCount(status: string): Promise<number> {
+async function metricCount(status: string, route = '/v1/files'): Promise<number> {
   const text = await (await fetch(`${app.url}/metrics`, { headers: auth })).text();
   let n = 0;
   for (const line of text.split('\n')) {
     if (
       line.startsWith('http_requests_total') &&
-      line.includes('route="/v1/files"') &&
+      line.includes(`route="${route}"`) &&
       line.includes(`status="${status}"`)
     )
       n += Number(line.split(' ').at(-1));

@@ -97,13 +97,9 @@ const PATHOLOGICAL = [
 // 3.4-18 s. The bounds leave room for a machine shared with other work (2 cores, often loaded):
 // the 99th percentile must stay small, and no single stall may come near the old ones.
 const P99_DELAY_MS = 300;
-/**
- * Known open (issue #14): while the embedded engine's thread writes a 19 MB text's chunks, its ping goes
- * unanswered and /health answers 503 (seen in a fresh-clone CI run). Skipped, not loosened, until the chunk
- * write is sliced so the engine thread is never held that long.
- */
-const KNOWN_OPEN = new Set(['19 MB text']);
 const MAX_DELAY_MS = 2000;
+/** Large but ordinary: these are ingested, not refused (their chunks are written in slices). */
+const MUST_COMPLETE = new Set(['19 MB text', 'CSV with one 10 MB line']);
 
 describe('the request thread stays free while files ingest', () => {
   it('during the corpus and a large PDF', async () => {
@@ -125,21 +121,17 @@ describe('the request thread stays free while files ingest', () => {
   }, 600_000);
 
   for (const name of PATHOLOGICAL) {
-    (KNOWN_OPEN.has(name) ? it.skip : it)(
-      `during ${name}`,
-      async () => {
-        const f = (await pathologicalFiles()).find((p) => p.name === name)!;
-        const r = await ingestWatched([f]);
-        console.log(
-          `${f.name}: event loop max ${r.maxDelayMs.toFixed(0)} ms, p99 ${r.p99DelayMs.toFixed(0)} ms`,
-        );
-        expect(r.batch.file_counts.in_progress).toBe(0);
-        expect(r.probes.health.failures).toEqual([]);
-        expect(r.probes.read.failures).toEqual([]);
-        expect(r.p99DelayMs).toBeLessThan(P99_DELAY_MS);
-        expect(r.maxDelayMs).toBeLessThan(MAX_DELAY_MS);
-      },
-      600_000,
-    );
+    it(`during ${name}`, async () => {
+      const f = (await pathologicalFiles()).find((p) => p.name === name)!;
+      const r = await ingestWatched([f]);
+      console.log(
+        `${f.name}: event loop max ${r.maxDelayMs.toFixed(0)} ms, p99 ${r.p99DelayMs.toFixed(0)} ms`,
+      );
+      expect(r.batch.file_counts.in_progress).toBe(0);
+      expect(r.probes.health.failures).toEqual([]);
+      expect(r.probes.read.failures).toEqual([]);
+      expect(r.p99DelayMs).toBeLessThan(P99_DELAY_MS);
+      expect(r.maxDelayMs).toBeLessThan(MAX_DELAY_MS);
+    }, 600_000);
   }
 });

@@ -77,6 +77,12 @@ export function createApp(deps: Services, extra: readonly Endpoint[] = []): Hono
   });
   app.onError((cause, c) => {
     let err = toApiError(cause);
+    // The client went away before the answer (a reset mid-body, a closed connection): its doing, not ours.
+    if (err.status >= 500 && c.req.raw.signal?.aborted)
+      err = new ApiError(
+        'invalid_request',
+        'The client closed the connection before the request was complete.',
+      );
     if (err.status >= 500) {
       const requestId = c.get('requestId');
       if (err.code === 'server_error') {

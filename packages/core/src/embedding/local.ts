@@ -1,6 +1,18 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import Tinypool from 'tinypool';
 import type { Config } from '../config.ts';
+import { workerExecArgv } from '../threads.ts';
 import { countTokens } from '../tokenizer.ts';
+import type { LocalEmbedResult, LocalEmbedTask } from './local-task.ts';
 import type { EmbeddingProvider, EmbedOptions, EmbedResult } from './provider.ts';
+
+/** Up to this many characters in all are embedded in place (a query): a thread's round trip costs more. */
+const INLINE_CHARS = 4096;
+/** One task of the pool: at most this many texts and characters (a few tens of milliseconds of work). */
+const TASK_TEXTS = 128;
+const TASK_CHARS = 128 * 1024;
 
 /**
  * Offline, deterministic lexical embedding by feature hashing: words, their light stems, adjacent pairs
@@ -18,16 +30,83 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
     this.dimensions = config.EMBEDDING_DIMENSIONS;
   }
 
+  /**
+   * Small inputs (a query) are embedded in place; larger ones in the pool's threads, one bounded task
+   * after another, so the request thread only turns the moved-back vectors into arrays.
+   */
   async embed(inputs: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
     opts.signal?.throwIfAborted();
     const dimensions = opts.dimensions ?? this.dimensions;
+    const chars = inputs.reduce((n, t) => n + t.length, 0);
+    const threads = chars > INLINE_CHARS ? embedPool() : null;
+    if (!threads) return embedInPlace(inputs, dimensions);
+    const embeddings: number[][] = [];
     let tokens = 0;
-    const embeddings = inputs.map((text) => {
-      tokens += countTokens(text);
-      return lexicalEmbedding(text, dimensions);
-    });
+    for (const texts of tasksOf(inputs)) {
+      const task: LocalEmbedTask = { texts, dimensions };
+      const r: LocalEmbedResult = await threads.run(task, { signal: opts.signal ?? null });
+      tokens += r.tokens;
+      for (let i = 0; i < texts.length; i++)
+        embeddings.push(Array.from(r.vectors.subarray(i * dimensions, (i + 1) * dimensions)));
+    }
     return { embeddings, tokens, requests: 0 };
   }
+}
+
+function embedInPlace(inputs: string[], dimensions: number): EmbedResult {
+  let tokens = 0;
+  const embeddings = inputs.map((text) => {
+    tokens += countTokens(text);
+    return lexicalEmbedding(text, dimensions);
+  });
+  return { embeddings, tokens, requests: 0 };
+}
+
+function tasksOf(inputs: string[]): string[][] {
+  const tasks: string[][] = [];
+  let task: string[] = [];
+  let chars = 0;
+  for (const text of inputs) {
+    if (task.length && (task.length >= TASK_TEXTS || chars + text.length > TASK_CHARS)) {
+      tasks.push(task);
+      task = [];
+      chars = 0;
+    }
+    task.push(text);
+    chars += text.length;
+  }
+  if (task.length) tasks.push(task);
+  return tasks;
+}
+
+let pool: Tinypool | null | undefined;
+
+/**
+ * The local embedder's threads (a pool of its own, so a query's embedding never waits behind a file's
+ * extraction); null where its module is not shipped (then the work is done in place).
+ */
+function embedPool(): Tinypool | null {
+  if (pool !== undefined) return pool;
+  const file = ['./local-task.ts', './local-embed-task.mjs', '../local-embed-task.mjs']
+    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+    .find((f) => existsSync(f));
+  pool = file
+    ? new Tinypool({
+        filename: file,
+        execArgv: workerExecArgv(),
+        minThreads: 0,
+        maxThreads: Math.max(1, Math.min(2, availableParallelism() - 1)),
+        idleTimeout: 30_000,
+      })
+    : null;
+  return pool;
+}
+
+/** Stops the local embedder's threads (shutdown, tests). */
+export async function closeLocalEmbedder(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  await p?.destroy();
 }
 
 const WEIGHT = { word: 1, stem: 0.7, pair: 0.5, trigram: 0.3 } as const;

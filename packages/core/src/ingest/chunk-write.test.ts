@@ -75,7 +75,7 @@ const found = async (word: string) =>
   (await keywordSearch(db.sql, { projectId: P, vectorStoreIds: [job.vectorStoreId], text: word, limit: 50 }))
     .length;
 const listed = async () =>
-  (await vectorStoreFileChunks(db.sql, P, job.vectorStoreId, job.fileId)).data.map((c) => c.content);
+  (await vectorStoreFileChunks(db.sql, P, job.vectorStoreId, job.fileId)).data.map((c) => c.text);
 const allChunks = async () =>
   (await db.sql`SELECT count(*)::int AS n FROM chunks WHERE file_id = ${job.fileId}`)[0]!.n as number;
 

@@ -83,6 +83,9 @@ export const endpoint = <
 
 export const isMultipart = (c: Context) => /^multipart\/form-data/i.test(c.req.header('content-type') ?? '');
 
+export const bodyCutOff = () =>
+  new ApiError('invalid_request', 'The request body was cut off before it was complete.');
+
 /** The Hono form of an OpenAPI path. */
 export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
@@ -101,7 +104,21 @@ export function mount(
     throw new ApiError('payload_too_large', `Request body is larger than ${opts.maxJsonBytes} bytes.`);
   };
   const limit = bodyLimit({ maxSize: opts.maxJsonBytes, onError: tooLarge });
-  const jsonLimit: MiddlewareHandler<AppEnv> = (c, next) => (isMultipart(c) ? next() : limit(c, next));
+  // A body without a length is read here whole: when the client goes away meanwhile, the stream's error
+  // (ECONNRESET, which would read as the database's) is the client's: a 400.
+  const jsonLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (isMultipart(c)) return next();
+    let reading = true;
+    try {
+      return await limit(c, () => {
+        reading = false;
+        return next();
+      });
+    } catch (err) {
+      if (reading && !(err instanceof ApiError)) throw bodyCutOff();
+      throw err;
+    }
+  };
   for (const e of endpoints) {
     const middleware = [...(e.middleware ?? []), ...(e.body ? [jsonLimit] : [])];
     const run: MiddlewareHandler<AppEnv> = async (c) => {

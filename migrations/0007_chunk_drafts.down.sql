@@ -1,3 +1,7 @@
+UPDATE file_texts f SET text = f.text || p.rest
+  FROM (SELECT file_id, string_agg(text, '' ORDER BY part) AS rest FROM file_text_parts GROUP BY 1) p
+  WHERE p.file_id = f.file_id;
+DROP TABLE IF EXISTS file_text_parts;
 DELETE FROM chunks c USING chunk_drafts d
   WHERE d.vector_store_id = c.vector_store_id AND d.file_id = c.file_id AND d.generation = c.generation;
 DROP TABLE IF EXISTS chunk_draft_terms;

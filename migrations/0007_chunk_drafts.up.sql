@@ -72,3 +72,12 @@ BEGIN
   WHERE s.id = d.vector_store_id;
   RETURN NULL;
 END $$;
+
+-- A long parsed text (0005) is kept in parts of at most 1 MB beyond file_texts.text, its first part, so
+-- that no single statement moves megabytes into the embedded engine.
+CREATE TABLE file_text_parts (
+  file_id text NOT NULL REFERENCES file_texts (file_id) ON DELETE CASCADE,
+  part    integer NOT NULL,  -- 1, 2, ... after file_texts.text
+  text    text NOT NULL,
+  PRIMARY KEY (file_id, part)
+);

@@ -181,4 +181,17 @@ describe('chunk drafts', () => {
     expect([await found('eta'), await found('theta')]).toEqual([0, 3]);
     expect(await kept()).toEqual(await counted());
   });
+
+  it('add a draft holding more lexemes than one statement takes, exactly', async () => {
+    await claim();
+    const many = rows('omega', 70).map((r, i) => ({
+      ...r,
+      content: Array.from({ length: 100 }, (_, j) => `q${i}x${j}`).join(' '),
+    }));
+    expect(await completeJob(db.sql, job, OWNER, many, { bytes: 1, tokens: 1 })).toBe(true);
+    const [n] =
+      await db.sql`SELECT count(*)::int AS n FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks > 0`;
+    expect(n!.n).toBe(7000); // two statements of the publish
+    expect(await kept()).toEqual(await counted());
+  });
 });

@@ -22,6 +22,8 @@ const ROWS_PER_STATEMENT = 32;
 /** What one transaction of a draft writes at most: rows, and bytes of content and embeddings. */
 export const SLICE_ROWS = 256;
 export const SLICE_BYTES = 4 * 1024 * 1024;
+/** Lexemes a publish adds to the store's statistics per statement. */
+const TERMS_PER_STATEMENT = 5000;
 /** Rows a discarded draft loses per statement. */
 const DISCARD_ROWS = 500;
 
@@ -140,10 +142,19 @@ export async function publishDraft(
     await tx`DELETE FROM chunk_drafts WHERE ${file} AND generation <> ${draft.generation}`;
     const ours = tx`${file} AND generation = ${draft.generation}`;
     await tx`SELECT 1 FROM vector_stores WHERE id = ${job.vectorStoreId} FOR NO KEY UPDATE`;
-    await tx`
-      INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
-        SELECT vector_store_id, lexeme, chunks FROM chunk_draft_terms WHERE ${ours} ORDER BY lexeme
-      ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks`;
+    // The draft's document frequencies, a bounded statement at a time (a file may hold 100,000 lexemes).
+    for (let after: string | null = ''; after !== null; ) {
+      const [step]: { last: string | null }[] = await tx<{ last: string | null }[]>`
+        WITH batch AS (
+          SELECT vector_store_id, lexeme, chunks FROM chunk_draft_terms
+          WHERE ${ours} AND lexeme > ${after} ORDER BY lexeme LIMIT ${TERMS_PER_STATEMENT}),
+        merged AS (
+          INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
+            SELECT vector_store_id, lexeme, chunks FROM batch ORDER BY lexeme
+          ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks)
+        SELECT CASE WHEN count(*) = ${TERMS_PER_STATEMENT} THEN max(lexeme) END AS last FROM batch`;
+      after = step?.last ?? null;
+    }
     await tx`
       UPDATE vector_stores s SET chunk_count = s.chunk_count + d.chunk_count, token_count = s.token_count + d.token_count
       FROM chunk_drafts d WHERE s.id = d.vector_store_id AND d.vector_store_id = ${job.vectorStoreId}

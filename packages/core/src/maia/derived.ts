@@ -14,9 +14,14 @@ export async function saveDerived(
   csv?: ParsedCsv | null,
 ): Promise<void> {
   const pages = extracted.pages ? tx.json(extracted.pages) : null;
+  // In parts of a statement each (file_text_parts, migration 0007): the embedded engine answers between two.
+  const [first = '', ...rest] = textParts(extracted.text);
   await tx`
-    INSERT INTO file_texts (file_id, text, pages) VALUES (${fileId}, ${extracted.text}, ${pages})
+    INSERT INTO file_texts (file_id, text, pages) VALUES (${fileId}, ${first}, ${pages})
     ON CONFLICT (file_id) DO UPDATE SET text = EXCLUDED.text, pages = EXCLUDED.pages`;
+  await tx`DELETE FROM file_text_parts WHERE file_id = ${fileId}`;
+  for (const [i, text] of rest.entries())
+    await tx`INSERT INTO file_text_parts (file_id, part, text) VALUES (${fileId}, ${i + 1}, ${text})`;
   if (!/\.csv$/i.test(filename)) return;
   const parsed = csv === undefined ? parseStructuredCsv(extracted.text) : csv;
   await tx`DELETE FROM structured_files WHERE file_id = ${fileId}`;
@@ -30,6 +35,21 @@ export async function saveDerived(
       .map((data, j) => ({ file_id: fileId, row_id: i + j + 1, data: tx.json(data as never) }));
     await tx`INSERT INTO structured_rows ${tx(batch)}`;
   }
+}
+
+const TEXT_PART_CHARS = 1 << 20;
+
+/** The text in parts of at most TEXT_PART_CHARS, never splitting a surrogate pair. */
+export function textParts(text: string): string[] {
+  const parts: string[] = [];
+  for (let at = 0; at < text.length || parts.length === 0; ) {
+    let end = Math.min(at + TEXT_PART_CHARS, text.length);
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff) end--;
+    parts.push(text.slice(at, end));
+    at = end;
+  }
+  return parts;
 }
 
 /** `attributes.structured` as MAIA reports it for a CSV file with rows. */

@@ -48,6 +48,8 @@ export async function readFileText(
   fileId: string,
 ): Promise<{ text: string; pages: PageStart[] | null } | null> {
   const [row] = await sql<{ text: string; pages: PageStart[] | null }[]>`
-    SELECT text, pages FROM file_texts WHERE file_id = ${fileId}`;
+    SELECT f.text || coalesce((SELECT string_agg(p.text, '' ORDER BY p.part) FROM file_text_parts p
+                               WHERE p.file_id = f.file_id), '') AS text, f.pages
+    FROM file_texts f WHERE f.file_id = ${fileId}`;
   return row ?? null;
 }

@@ -108,6 +108,10 @@ describe('MAIA uploads', () => {
     expect(await maia.files(path, ['big.txt', 'x'.repeat(300_001)])).toMatchObject(
       envelope(413, /./, 'file_too_large'),
     );
+    // An urlencoded form is read whole, so it is bounded as a whole (three times the file limit, and some).
+    expect(await maia.form(path, { text: 'x'.repeat(3 * 300_000 + 65_537) })).toMatchObject(
+      envelope(413, 'Request body is larger than 965536 bytes.', 'file_too_large'),
+    );
     expect(await maia.form(`/v1/vector_stores/vs_missing/files`, { text: 'x' })).toMatchObject(
       envelope(404, 'Vector store not found', 'not_found'),
     );

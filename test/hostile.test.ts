@@ -3,7 +3,6 @@ import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './app.ts';
 
@@ -269,22 +268,19 @@ describe('JSON bodies cut off', () => {
 });
 
 describe('/v1/embeddings', () => {
-  it('refuses one 80,000-letter word before tokenizing it, without stalling the event loop', async () => {
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
+  it('refuses one 80,000-letter word before tokenizing it', async () => {
     const res = await send(
       'POST',
       '/v1/embeddings',
       JSON.stringify({ model: 'text-embedding-3-small', input: 'a'.repeat(80_000) }),
     );
-    loop.disable();
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({
       param: 'input',
       message: expect.stringMatching(/run of 80000 characters/),
     });
-    // Tokenizing it took 3.3 s on this thread; refusing it is a linear scan.
-    expect(loop.max / 1e6).toBeLessThan(250);
+    // Tokenizing it took 3.3 s on this thread; the refusal comes from the linear scan that runs first (only it
+    // names the run's length). How long the loop stalls is the event-loop test's business (second tier).
     const fine = await send(
       'POST',
       '/v1/embeddings',

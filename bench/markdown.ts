@@ -1,5 +1,6 @@
 // The generated block of docs/BENCHMARKS.md: goals, every figure, and the detail tables.
 import { type BenchResult, CHARTS, FIGURES, type Goal, get, type IngestResult } from './figures.ts';
+import { searchBreakdown } from './markdown-search.ts';
 
 const num = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined
@@ -13,6 +14,8 @@ const table = (head: string[], rows: (string | number)[][]) =>
     `|${head.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+
+const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
 
 /** Why a goal was missed, from this run's own figures. */
 function missedBecause(g: Goal, r: BenchResult): string {
@@ -62,13 +65,14 @@ export function renderMarkdown(r: BenchResult, chartsFromDocs: string): string {
     '### Goals',
     '',
     table(
-      ['Goal', 'Figure', 'Measured', 'Target', 'Met'],
+      ['Goal', 'Figure', 'PGlite', 'Met', ...(r.native ? ['Native', 'Met'] : []), 'Target'],
       r.goals.map((g) => [
         g.goal,
         `\`${g.field}\``,
         num(g.value),
+        met(g.met),
+        ...(r.native ? [g.native ? num(g.native.value) : '', g.native ? met(g.native.met) : ''] : []),
         g.target,
-        g.met === null ? 'not measured' : g.met ? 'yes' : '**no**',
       ]),
     ),
     '',
@@ -86,8 +90,13 @@ export function renderMarkdown(r: BenchResult, chartsFromDocs: string): string {
     '### Every figure',
     '',
     table(
-      ['Field', 'Value', 'Meaning'],
-      Object.entries(FIGURES).map(([f, what]) => [`\`${f}\``, num(get(r, f) as number | null), what]),
+      ['Field', 'PGlite', ...(r.native ? [`Native (${r.native.server})`] : []), 'Meaning'],
+      Object.entries(FIGURES).map(([f, what]) => [
+        `\`${f}\``,
+        num(get(r, f) as number | null),
+        ...(r.native ? [/^(search|ingest)\./.test(f) ? num(get(r.native, f) as number | null) : ''] : []),
+        what,
+      ]),
     ),
     '',
     '### Chunking peers',
@@ -185,6 +194,7 @@ export function renderMarkdown(r: BenchResult, chartsFromDocs: string): string {
       ]),
     ),
     '',
+    ...searchBreakdown(r),
     '### Ingest detail',
     '',
     `Fake OpenAI endpoint adding ${i.fake_latency_ms} ms to every request; EMBEDDING_CONCURRENCY ${i.embedding_concurrency}, INGEST_CONCURRENCY ${i.ingest_concurrency}, ${i.dims} dimensions.`,

@@ -31,7 +31,8 @@ export async function apiSearch(
   const started = performance.now();
   const res = await fetch(`${url}/v1/vector_stores/${store}/search`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+    // The extras carry chunk_index, which maps a hit back to its chunk (an SDK's hit has no chunk id).
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench', 'x-search-extras': 'true' },
     body,
   });
   const page = (await res.json()) as { data?: { file_id: string; chunk_index: number }[] };

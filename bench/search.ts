@@ -1,8 +1,11 @@
 // Search latency through the API against the bare SQL floor, and recall against exact search.
 
 import type { Filter } from '@vsdb/core/search/filters';
-import { DEFAULT_EXACT_THRESHOLD } from '@vsdb/core/search/plan';
+import { exactThresholdFor } from '@vsdb/core/search/plan';
+import { measureBreakdown } from './breakdown.ts';
+import { measureCrossover } from './crossover.ts';
 import type { BenchApp } from './db.ts';
+import { interleave, ms, recallOf } from './interleave.ts';
 import { buildVectorIndex, dropVectorIndex, loadStore, type StoredChunk } from './load.ts';
 import {
   apiSearch,
@@ -10,14 +13,13 @@ import {
   chunkKey,
   coreSearch,
   type Probe,
-  recall,
   type SqlScan,
   sqlPlan,
   sqlSearch,
   withSqlScan,
 } from './probes.ts';
 import { benchQuality } from './quality.ts';
-import { median, progress, quantile, round, timed } from './stats.ts';
+import { median, progress, round, timed } from './stats.ts';
 import { benchThroughput } from './throughput.ts';
 import { type Corpus, cosine, exactTopK, generateCorpus } from './vectors.ts';
 
@@ -41,15 +43,6 @@ const CASES: FilterCase[] = [
   { name: 'filtered_1pct', filter: { type: 'eq', key: 'bucket', value: 42 }, keep: (b) => b === 42 },
 ];
 
-const ms = (probes: Probe[], q = 0.5) =>
-  round(
-    quantile(
-      probes.map((p) => p.ms),
-      q,
-    ),
-    2,
-  );
-
 /** Every search figure; `app` must be fresh (no chunks) with EMBEDDING_DIMENSIONS set. */
 export async function benchSearch(app: BenchApp, opts: SearchOptions) {
   const { sql } = app.db;
@@ -61,8 +54,9 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
   // build pays only for the rows that use it.
   const sizeCurve = [];
   let seed = opts.seed;
-  const big = opts.sizes.filter((s) => s > DEFAULT_EXACT_THRESHOLD);
-  for (const size of opts.sizes.filter((s) => s <= DEFAULT_EXACT_THRESHOLD)) {
+  const threshold = exactThresholdFor(app.db.kind).store;
+  const big = opts.sizes.filter((s) => s > threshold);
+  for (const size of opts.sizes.filter((s) => s <= threshold)) {
     const corpus = generateCorpus({ dims, chunks: size, queries: opts.queries, seed: ++seed });
     const store = `vs_size_${size}`;
     const rows = await loadStore(sql, store, corpus.docs);
@@ -124,6 +118,11 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     });
     progress(`search ${c.name}: ${JSON.stringify(cases.at(-1))}`);
   }
+  progress('search: where the time goes (HTTP, core, prepared statements, planning)');
+  const breakdown = await measureBreakdown(app, 'vs_main', queries, keys);
+  progress(`search breakdown: ${JSON.stringify(breakdown)}`);
+  progress('search: exact scan against the HNSW walk by matching chunks');
+  const crossover = await measureCrossover(sql, 'vs_main', queries.slice(0, 40), rows, efSearch);
   const truth = queries.map((q) => exactTopK(q, rows, 10));
   const sqlScan = await withSqlScan(sql, hnswScan, (tx) => sqlPlan(tx, 'vs_main', queries[0]!));
   const bareExact = await withSqlScan(sql, { scan: 'exact' }, (tx) =>
@@ -184,7 +183,8 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     documents: corpus.docs.length,
     queries: queries.length,
     ef_search: efSearch,
-    exact_threshold: DEFAULT_EXACT_THRESHOLD,
+    exact_threshold: threshold,
+    exact_match_threshold: exactThresholdFor(app.db.kind).matches,
     load_s: round(load.ms / 1000, 1),
     index_build_s: round(build.ms / 1000, 1),
     p50_ms: main.p50_ms,
@@ -200,6 +200,8 @@ export async function benchSearch(app: BenchApp, opts: SearchOptions) {
     recall_at_10_filtered_10pct: cases[1]!.recall_at_10,
     recall_at_10_filtered_1pct: cases[2]!.recall_at_10,
     cases,
+    breakdown,
+    crossover,
     ...throughput,
     quality,
     ef_curve: efCurve,
@@ -215,29 +217,6 @@ async function run<T extends Probe>(
   const out: T[] = [];
   for (const q of queries) out.push(await fn(q));
   return out;
-}
-
-const WARM_UP = 10;
-
-/**
- * Each query through every probe in turn (after a warm-up of the first queries), so that a slow
- * moment of a shared machine costs all probes alike and their ratios hold.
- */
-async function interleave<K extends string>(
-  queries: Float32Array[],
-  probes: Record<K, (q: Float32Array) => Promise<Probe>>,
-): Promise<Record<K, Probe[]>> {
-  const names = Object.keys(probes) as K[];
-  for (const q of queries.slice(0, WARM_UP)) for (const n of names) await probes[n](q);
-  const out = Object.fromEntries(names.map((n) => [n, [] as Probe[]])) as Record<K, Probe[]>;
-  for (const q of queries) for (const n of names) out[n].push(await probes[n](q));
-  return out;
-}
-
-/** recall@10 of a run of probes, to 4 decimals. */
-function recallOf(probes: Probe[], truth: number[][]): number {
-  const ids = probes.map((p) => p.ids);
-  return round(recall(ids, truth), 4);
 }
 
 function keysOf(corpus: Corpus, store: string, rows: StoredChunk[]): ChunkKeys {

@@ -70,6 +70,7 @@ const run = (
       queries: 100,
       ef_search: 100,
       exact_threshold: 10_000,
+      exact_match_threshold: 10_000,
       load_s: 8.8,
       index_build_s: 30.4,
       p50_ms: 16.86,
@@ -88,6 +89,28 @@ const run = (
       searches_per_s_1: 80,
       searches_per_s_4: 150,
       searches_per_s_16: 160,
+      breakdown: {
+        api_p50_ms: 16.86,
+        http_p50_ms: 1.2,
+        core_p50_ms: 12.82,
+        core_prepared_p50_ms: 11.5,
+        sql_p50_ms: 2.1,
+        sql_prepared_p50_ms: 1.8,
+        db_planning_p50_ms: 0.7,
+        db_execution_p50_ms: 0.9,
+        overhead_ratio_prepared: 8.63,
+        http_share_of_floor: 0.57,
+      },
+      crossover: {
+        points: [
+          { matches: 200, exact_p50_ms: 1.1, hnsw_p50_ms: 2.5, hnsw_recall_at_10: 0.97 },
+          { matches: 2000, exact_p50_ms: 3.4, hnsw_p50_ms: 2.9, hnsw_recall_at_10: 0.96 },
+        ],
+        crossover_matches: 1500,
+        recall_floor: 0.95,
+        threshold: 1500,
+        store_threshold: 6000,
+      },
       quality: {
         source: 'test',
         documents: 100,
@@ -186,6 +209,14 @@ describe('bench report writer', () => {
       'search.p95_ms',
       'search.sql_p50_ms',
       'search.overhead_ratio',
+      'search.core_p50_ms',
+      'search.breakdown.http_p50_ms',
+      'search.breakdown.core_prepared_p50_ms',
+      'search.breakdown.sql_prepared_p50_ms',
+      'search.breakdown.db_planning_p50_ms',
+      'search.breakdown.db_execution_p50_ms',
+      'search.breakdown.overhead_ratio_prepared',
+      'search.exact_threshold',
       'search.recall_at_10',
       'search.recall_at_10_filtered_10pct',
       'search.recall_at_10_filtered_1pct',
@@ -230,6 +261,7 @@ describe('bench report writer', () => {
     const met = Object.fromEntries(r.goals.map((g) => [g.id, g.met]));
     expect(met).toEqual({
       recall: true,
+      recall_10pct: true,
       recall_1pct: false,
       overhead: false,
       chunking: true,
@@ -243,6 +275,26 @@ describe('bench report writer', () => {
     const docs = readFileSync(p.docs, 'utf8');
     expect(docs).toContain('**API over bare SQL, p50** (8.03, target <= 1.5)');
     expect(docs).toContain('169 files made 169 requests');
+  });
+
+  it('judges the search and ingest goals on the native engine too, and shows both engines', () => {
+    const base = run();
+    const search = { ...base.search, overhead_ratio: 1.4, recall_at_10_filtered_1pct: 0.99 };
+    const native = { server: '127.0.0.1:5432', search, ingest: base.ingest };
+    const r = { ...base, native, goals: evaluateGoals({ ...base, native }) };
+    const byId = Object.fromEntries(r.goals.map((g) => [g.id, g]));
+    expect(byId.overhead?.native).toEqual({ value: 1.4, met: true });
+    expect(byId.recall_1pct?.native).toEqual({ value: 0.99, met: true });
+    expect(byId.requests?.native?.met).toBe(false);
+    expect(byId.bundle?.native).toBeUndefined();
+    const p = paths();
+    writeReport(r, p);
+    const docs = readFileSync(p.docs, 'utf8');
+    expect(docs).toContain('| Native (127.0.0.1:5432) |');
+    expect(docs).toContain(
+      '| API over bare SQL, p50 | `search.overhead_ratio` | 8.03 | **no** | 1.4 | yes | <= 1.5 |',
+    );
+    expect(docs).toContain('native (127.0.0.1:5432): crossover at 1,500 matching chunks');
   });
 
   it('replaces only its own block of the docs page', () => {

@@ -53,6 +53,8 @@ export const ConfigSchema = z
     EMBEDDING_MAX_RETRIES: int(0, 20).default(5),
     // A search waits this long at most for its query embedding (slot, attempts, retries), then answers 502.
     SEARCH_EMBEDDING_TIMEOUT_MS: int(100).default(10_000),
+    // Stores this small, or filters this selective, are searched exactly; unset: the engine's measured crossovers (search/plan.ts).
+    SEARCH_EXACT_THRESHOLD: int(0).optional(),
     // Maintenance removes cached embeddings (chunks' and queries') unused for this many days; 0 keeps them all.
     EMBEDDING_CACHE_RETENTION_DAYS: int(0, 36_500).default(90),
     CHUNK_SIZE: int(100, 4096).default(800),

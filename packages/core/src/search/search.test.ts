@@ -201,8 +201,8 @@ describe('vector search on clustered embeddings', () => {
       expect(scans).toEqual([expected[name as keyof typeof expected]]);
       if (scans[0] === 'exact') expect(r).toBe(1);
     }
-    // The default threshold (10,000) covers the whole store.
-    const { recall: r, scans } = await recall(undefined, () => true);
+    // A threshold of the store's size (10,000) ranks all of it exactly.
+    const { recall: r, scans } = await recall(undefined, () => true, 10_000);
     expect(scans).toEqual(['exact']);
     expect(r).toBe(1);
   });
@@ -249,6 +249,7 @@ describe('vector search on clustered embeddings', () => {
         weights: { embedding: 1, text: 0 },
         scoreThreshold: null,
         exactThreshold,
+        matchThreshold: exactThreshold,
         efSearch: 40,
         known: null,
       });

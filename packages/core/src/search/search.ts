@@ -24,8 +24,10 @@ export interface SearchParams {
   scoreThreshold?: number;
   weights?: SearchWeights;
   efSearch: number;
-  /** Search exactly when at most this many chunks pass scope and filter. */
+  /** Search exactly when the stores hold at most this many chunks... */
   exactThreshold?: number;
+  /** ...or at most this many pass the filter (default: exactThreshold). */
+  matchThreshold?: number;
   /** Fail with 404 (400 once expired) unless every store exists in the project; else skip those stores. */
   requireStores?: boolean;
 }
@@ -85,42 +87,13 @@ interface Row {
  * fused score is a fixed function of query and chunk and a threshold means the same whatever matched.
  */
 export async function searchChunks(sql: Sql, params: SearchParams): Promise<SearchPage> {
-  const { limit } = params;
-  const offset = params.offset ?? 0;
-  const exactThreshold = params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD;
-  const weights = params.weights ?? DEFAULT_WEIGHTS;
-  const filter = params.filter ? compileFilter(sql, params.filter) : null;
-  const text = cleanText(params.text);
-  // Hybrid search without words to match is vector search (its scores are not scaled down).
-  const mode = params.mode === 'hybrid' && !text ? 'vector' : params.mode;
-  const embedding = mode === 'keyword' ? null : params.embedding;
-  if (mode !== 'keyword' && !embedding) {
-    throw new ApiError('invalid_request', `${mode} search needs a query embedding`, 'query');
-  }
-  const vector = embedding ? queryVector(embedding) : null;
-  if (mode === 'keyword' && !text) {
+  const planned = planSearch(sql, params);
+  if (!planned) {
     if (params.requireStores) await requireStores(sql, params.projectId, params.vectorStoreIds); // still 404
     return { data: [], hasMore: false, scan: null };
   }
-  const need = offset + limit + 1; // one more than the page tells whether there is a next page
-  const countKey = JSON.stringify([params.projectId, params.vectorStoreIds, params.filter ?? null]);
-  const rows = await sql<Row[]>`${searchStatement(sql, {
-    projectId: params.projectId,
-    storeIds: params.vectorStoreIds,
-    filter,
-    filterOver: (column) => compileFilter(sql, params.filter!, column),
-    vector,
-    text: mode === 'vector' ? null : text,
-    mode,
-    k: mode === 'hybrid' ? Math.max(need * 4, 40) : need,
-    offset,
-    limit,
-    weights,
-    scoreThreshold: params.scoreThreshold ?? null,
-    exactThreshold,
-    efSearch: params.efSearch,
-    known: filter ? knownMatches(countKey) : null,
-  })}`;
+  const { statement, filter, countKey, vector, offset, limit } = planned;
+  const rows = await sql<Row[]>`${statement}`;
   const head = rows[0]!;
   if (params.requireStores) checkStores(params.vectorStoreIds, head);
   if (filter && head.matches !== null) rememberMatches(countKey, head.matches);
@@ -142,6 +115,57 @@ export async function searchChunks(sql: Sql, params: SearchParams): Promise<Sear
     hasMore: rows.some((r) => r.rn === offset + limit + 1),
     scan: vector ? head.scan : null,
   };
+}
+
+/** The statement of a search and what reading its rows needs; null when there is nothing to search. */
+function planSearch(sql: Sql, params: SearchParams) {
+  const { limit } = params;
+  const offset = params.offset ?? 0;
+  const weights = params.weights ?? DEFAULT_WEIGHTS;
+  const filter = params.filter ? compileFilter(sql, params.filter) : null;
+  const text = cleanText(params.text);
+  // Hybrid search without words to match is vector search (its scores are not scaled down).
+  const mode = params.mode === 'hybrid' && !text ? 'vector' : params.mode;
+  const embedding = mode === 'keyword' ? null : params.embedding;
+  if (mode !== 'keyword' && !embedding) {
+    throw new ApiError('invalid_request', `${mode} search needs a query embedding`, 'query');
+  }
+  const vector = embedding ? queryVector(embedding) : null;
+  if (mode === 'keyword' && !text) return null;
+  const need = offset + limit + 1; // one more than the page tells whether there is a next page
+  const countKey = JSON.stringify([params.projectId, params.vectorStoreIds, params.filter ?? null]);
+  const statement = searchStatement(sql, {
+    projectId: params.projectId,
+    storeIds: params.vectorStoreIds,
+    filter,
+    filterOver: (column) => compileFilter(sql, params.filter!, column),
+    vector,
+    text: mode === 'vector' ? null : text,
+    mode,
+    k: mode === 'hybrid' ? Math.max(need * 4, 40) : need,
+    offset,
+    limit,
+    weights,
+    scoreThreshold: params.scoreThreshold ?? null,
+    exactThreshold: params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD,
+    matchThreshold: params.matchThreshold ?? params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD,
+    efSearch: params.efSearch,
+    known: filter ? knownMatches(countKey) : null,
+  });
+  return { statement, filter, countKey, vector, offset, limit };
+}
+
+/** Where the database spends a search's time: EXPLAIN ANALYZE of its statement (the bench's breakdown). */
+export async function explainSearch(
+  sql: Sql,
+  params: SearchParams,
+): Promise<{ planningMs: number; executionMs: number }> {
+  const planned = planSearch(sql, params);
+  if (!planned) return { planningMs: 0, executionMs: 0 };
+  const [row] = await sql<{ 'QUERY PLAN': [{ 'Planning Time': number; 'Execution Time': number }] }[]>`
+    EXPLAIN (ANALYZE, FORMAT JSON) ${planned.statement}`;
+  const plan = row!['QUERY PLAN'][0];
+  return { planningMs: plan['Planning Time'], executionMs: plan['Execution Time'] };
 }
 
 /**

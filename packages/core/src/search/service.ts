@@ -2,13 +2,14 @@ import { ApiError } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { combineFilters } from './filters.ts';
+import { exactThresholdFor } from './plan.ts';
 import { rewriteQuery } from './rewrite.ts';
 import { encodePage, pageSize, type SearchResultsPage, type VectorStoreSearchParams } from './schemas.ts';
 import { requireStores, type SearchHit, type SearchMode, searchChunks } from './search.ts';
 import { touchSoon } from './touch.ts';
 
 /** What a search needs. */
-export type SearchDeps = Pick<Services, 'sql' | 'config' | 'embedder' | 'queryCache'>;
+export type SearchDeps = Pick<Services, 'sql' | 'db' | 'config' | 'embedder' | 'queryCache'>;
 
 function modeOf(p: VectorStoreSearchParams): SearchMode {
   if (p.search_mode) return p.search_mode;
@@ -59,6 +60,7 @@ export async function searchVectorStores(
     });
   }
 
+  const threshold = exactThresholdFor(deps.db.kind, config.SEARCH_EXACT_THRESHOLD);
   const started = performance.now();
   const runs = await Promise.all(
     embeddings.map((embedding, i) =>
@@ -73,6 +75,8 @@ export async function searchVectorStores(
         scoreThreshold: p.ranking_options?.score_threshold ?? p.score_threshold,
         weights: hybrid ? { embedding: hybrid.embedding_weight, text: hybrid.text_weight } : undefined,
         efSearch: config.HNSW_EF_SEARCH,
+        exactThreshold: threshold.store,
+        matchThreshold: threshold.matches,
         requireStores: true,
       }),
     ),

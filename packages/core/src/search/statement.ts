@@ -5,9 +5,6 @@ import { bm25Of, keywordCandidatesCte, keywordCtes, textScoreOf } from './bm25.t
 import { planCtes, scanSettingsCte } from './plan.ts';
 import type { SearchMode, SearchWeights } from './search.ts';
 
-/** Relaxed order returns later batches that may beat earlier ones: over-fetch, re-sort, cut. */
-const HNSW_OVERFETCH = 2;
-
 export interface StatementOptions {
   projectId: string;
   storeIds: string[];
@@ -24,6 +21,7 @@ export interface StatementOptions {
   weights: SearchWeights;
   scoreThreshold: number | null;
   exactThreshold: number;
+  matchThreshold: number;
   efSearch: number;
   /** A recent count of the filter's matches, if one is known. */
   known: number | null;
@@ -62,6 +60,7 @@ function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] 
       known: o.known,
       need: o.k,
       exactThreshold: o.exactThreshold,
+      matchThreshold: o.matchThreshold,
       efSearch: o.efSearch,
     }),
     scanSettingsCte(sql),
@@ -70,7 +69,7 @@ function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] 
         SELECT c.id, c.vector_store_id, c.file_id, c.generation, c.attributes, c.embedding <=> ${v} AS distance
         FROM chunks c
         WHERE (SELECT go FROM g) ORDER BY distance OFFSET 0
-      ) v WHERE ${outer} LIMIT ${o.k * HNSW_OVERFETCH})`,
+      ) v WHERE ${outer} LIMIT ${o.k}::int * (SELECT overfetch FROM p))`,
     sql`w AS MATERIALIZED (SELECT CASE WHEN p.scan = 'exact' THEN 'exact'
         WHEN (SELECT count(*) FROM h) < ${o.k} THEN 'exact' ELSE 'hnsw' END AS scan FROM p)`,
     sql`e AS (

@@ -85,6 +85,14 @@ describe('per-store statistics', () => {
     const rare = { type: 'eq' as const, key: 'missing', value: 1 };
     expect((await searchChunks(sql, { ...base, exactThreshold: 10, filter: rare })).scan).toBe('exact');
     expect((await searchChunks(sql, { ...base, exactThreshold: 10 })).scan).toBe('hnsw');
+    // The two thresholds apply apart: the store's size against one, the filter's matches against the other.
+    const half = { type: 'lt' as const, key: 'n', value: 25 };
+    await sql`UPDATE chunks SET attributes = jsonb_build_object('n', chunk_index) WHERE vector_store_id = 'vs_s3'`;
+    const plan = (exactThreshold: number, matchThreshold: number, filter = half) =>
+      searchChunks(sql, { ...base, exactThreshold, matchThreshold, filter }).then((p) => p.scan);
+    expect(await plan(50, 0)).toBe('exact'); // a small store, whatever the filter
+    expect(await plan(10, 25)).toBe('exact'); // 25 pass: at most matchThreshold
+    expect(await plan(10, 24, { type: 'lt', key: 'n', value: 24.5 })).toBe('hnsw'); // 25 pass: one too many
   });
 
   it('rank a rare term above common ones (BM25)', async () => {

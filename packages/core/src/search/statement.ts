@@ -50,7 +50,7 @@ const scopeCte = (sql: Sql, o: StatementOptions) => sql`
  */
 function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] {
   const v = sql`${o.vector}::halfvec`;
-  const outer = sql`v.vector_store_id = ANY((SELECT ids FROM s)::text[]) AND ${visibleChunk(sql, sql`v`)}${
+  const outer = sql`v.vector_store_id = ANY((SELECT ids FROM s)::text[])${
     o.filter ? sql` AND ${o.filterOver(sql`v.attributes`)}` : sql``
   }`;
   return [
@@ -64,12 +64,17 @@ function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] 
       efSearch: o.efSearch,
     }),
     scanSettingsCte(sql),
+    // Unpublished drafts are dropped from what the walk found, not inside it: a join there keeps the planner
+    // from seeing the LIMIT and it sorts the whole table instead. A walk short of k (drafts crowding it out)
+    // falls back to the exact scan, which skips them itself.
     sql`h AS MATERIALIZED (
       SELECT v.id, v.distance FROM (
-        SELECT c.id, c.vector_store_id, c.file_id, c.generation, c.attributes, c.embedding <=> ${v} AS distance
-        FROM chunks c
-        WHERE (SELECT go FROM g) ORDER BY distance OFFSET 0
-      ) v WHERE ${outer} LIMIT ${o.k}::int * (SELECT overfetch FROM p))`,
+        SELECT v.id, v.vector_store_id, v.file_id, v.generation, v.distance FROM (
+          SELECT c.id, c.vector_store_id, c.file_id, c.generation, c.attributes, c.embedding <=> ${v} AS distance
+          FROM chunks c
+          WHERE (SELECT go FROM g) ORDER BY distance OFFSET 0
+        ) v WHERE ${outer} LIMIT ${o.k}::int * (SELECT overfetch FROM p)
+      ) v WHERE ${visibleChunk(sql, sql`v`)})`,
     sql`w AS MATERIALIZED (SELECT CASE WHEN p.scan = 'exact' THEN 'exact'
         WHEN (SELECT count(*) FROM h) < ${o.k} THEN 'exact' ELSE 'hnsw' END AS scan FROM p)`,
     sql`e AS (

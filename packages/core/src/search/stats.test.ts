@@ -95,6 +95,36 @@ describe('per-store statistics', () => {
     expect(await plan(10, 24, { type: 'lt', key: 'n', value: 24.5 })).toBe('hnsw'); // 25 pass: one too many
   });
 
+  it('plan the search: the index walk, like the exact scan, never returns an unpublished draft', async () => {
+    const { sql } = db;
+    await seedStore(sql, { project: 'proj_s', store: 'vs_s5', file: 'file_e' });
+    const query = unitVector(rand, D);
+    const published = await insertChunks(sql, 'vs_s5', 'file_e', rows(0, 60));
+    // A draft (migration 0007) of another file whose chunks sit right on the query: the nearest by far.
+    await addFile(sql, { project: 'proj_s', store: 'vs_s5', file: 'file_f' });
+    await sql`INSERT INTO chunk_drafts (vector_store_id, file_id, generation) VALUES ('vs_s5', 'file_f', 7)`;
+    const near = rows(100, 30).map((r) => ({ ...r, embedding: query }));
+    const drafted = await insertChunks(sql, 'vs_s5', 'file_f', near);
+    await sql`UPDATE chunks SET generation = 7 WHERE id = ANY(${drafted})`;
+    const base = {
+      projectId: 'proj_s',
+      vectorStoreIds: ['vs_s5'],
+      embedding: query,
+      text: null,
+      mode: 'vector' as const,
+      limit: 10,
+      efSearch: 40,
+    };
+    const exact = await searchChunks(sql, { ...base, exactThreshold: 1e6 });
+    const walked = await searchChunks(sql, { ...base, exactThreshold: 0 });
+    expect(exact.scan).toBe('exact');
+    for (const page of [exact, walked]) {
+      expect(page.data).toHaveLength(10);
+      for (const hit of page.data) expect(published).toContain(hit.chunkId);
+    }
+    expect(walked.data.map((h) => h.chunkId)).toEqual(exact.data.map((h) => h.chunkId));
+  });
+
   it('rank a rare term above common ones (BM25)', async () => {
     const page = await searchChunks(db.sql, {
       projectId: 'proj_s',

@@ -17,11 +17,17 @@ export interface ChunkRow {
   embedding: string;
 }
 
-/** Rows per INSERT: the engine's thread answers its ping between two statements. */
-const ROWS_PER_STATEMENT = 32;
-/** What one transaction of a draft writes at most: rows, and bytes of content and embeddings. */
+/**
+ * What one transaction of a draft writes at most: rows, bytes of content and embeddings, and time (each row
+ * also goes into the HNSW index, some milliseconds each on the embedded engine): a read waits that long.
+ */
 export const SLICE_ROWS = 256;
 export const SLICE_BYTES = 4 * 1024 * 1024;
+const SLICE_MS = 250;
+/** Each INSERT aims at this long (its row count follows the last one's time): the engine's thread answers
+ * its ping between two statements only. */
+const STATEMENT_MS = 50;
+const MAX_ROWS_PER_STATEMENT = 64;
 /** Lexemes a publish adds to the store's statistics per statement. */
 const TERMS_PER_STATEMENT = 5000;
 /** Rows a discarded draft loses per statement. */
@@ -81,9 +87,10 @@ export function slicesOf<T extends { content: string; embedding: string }>(rows:
 }
 
 /**
- * Writes one slice of a draft in a transaction of its own, while the job and the draft are still ours
- * (the draft's row is share-locked, so a publish of another attempt waits for the slice and then removes
- * it). False, writing nothing, when they are not.
+ * Writes the first rows of a slice of a draft in a transaction of its own, for at most SLICE_MS, while the
+ * job and the draft are still ours (the draft's row is share-locked, so a publish of another attempt waits
+ * for the slice and then removes it). Returns how many rows it wrote, or null (writing nothing) when the
+ * job or the draft is no longer ours.
  */
 export async function writeSlice(
   sql: Sql,
@@ -91,26 +98,32 @@ export async function writeSlice(
   owner: string,
   draft: Draft,
   rows: ChunkRow[],
-): Promise<boolean> {
+): Promise<number | null> {
   return sql.begin(async (tx) => {
     const [held] = await tx`
       SELECT 1 FROM chunk_drafts d JOIN vector_store_files v USING (vector_store_id, file_id)
       WHERE d.vector_store_id = ${job.vectorStoreId} AND d.file_id = ${job.fileId}
         AND d.generation = ${draft.generation} AND v.lease_owner = ${owner} AND v.status = 'in_progress'
       FOR SHARE OF d`;
-    if (!held) return false;
+    if (!held) return null;
     const attributes = tx.json(draft.attributes);
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const batch = rows.slice(i, i + ROWS_PER_STATEMENT).map((c) => ({
+    const started = performance.now();
+    let written = 0;
+    for (let per = 8; written < rows.length && performance.now() - started < SLICE_MS; ) {
+      const batch = rows.slice(written, written + per).map((c) => ({
         ...c,
         vector_store_id: job.vectorStoreId,
         file_id: job.fileId,
         generation: draft.generation,
         attributes,
       }));
+      const t = performance.now();
       await tx`INSERT INTO chunks ${tx(batch)}`;
+      const ms = Math.max(performance.now() - t, 1);
+      per = Math.min(Math.max(Math.floor((batch.length * STATEMENT_MS) / ms), 1), MAX_ROWS_PER_STATEMENT);
+      written += batch.length;
     }
-    return true;
+    return written;
   });
 }
 
@@ -213,7 +226,11 @@ export async function completeJob(
   try {
     let ours = true;
     for (const slice of slicesOf(chunks)) {
-      ours = !signal?.aborted && (await writeSlice(sql, job, owner, draft, slice));
+      for (let at = 0; ours && at < slice.length; ) {
+        const written = signal?.aborted ? null : await writeSlice(sql, job, owner, draft, slice.slice(at));
+        if (written === null) ours = false;
+        else at += written;
+      }
       if (!ours) break;
     }
     if (ours && (await publishDraft(sql, job, owner, draft, usage, alsoWrite))) return true;

@@ -1,18 +1,6 @@
 // The search tables that compare engines: where a search's time goes, and exact scan against HNSW.
 import type { BenchResult, SearchResult } from './figures.ts';
-
-const num = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined
-    ? 'n/a'
-    : Number.isInteger(v)
-      ? v.toLocaleString('en')
-      : String(Number(v.toFixed(digits)));
-const table = (head: string[], rows: (string | number)[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+import { num, table } from './md.ts';
 
 /** Both tables, for PGlite and (when measured) the native server, then a blank line. */
 export function searchBreakdown(r: BenchResult): string[] {

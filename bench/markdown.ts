@@ -1,19 +1,7 @@
 // The generated block of docs/BENCHMARKS.md: goals, every figure, and the detail tables.
 import { type BenchResult, CHARTS, FIGURES, type Goal, get, type IngestResult } from './figures.ts';
 import { searchBreakdown } from './markdown-search.ts';
-
-const num = (v: number | null | undefined, digits = 3) =>
-  v === null || v === undefined
-    ? 'n/a'
-    : Number.isInteger(v)
-      ? v.toLocaleString('en')
-      : String(Number(v.toFixed(digits)));
-const table = (head: string[], rows: (string | number)[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+import { num, table } from './md.ts';
 
 const met = (m: boolean | null) => (m === null ? 'not measured' : m ? 'yes' : '**no**');
 

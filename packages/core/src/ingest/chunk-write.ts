@@ -28,6 +28,8 @@ const SLICE_MS = 250;
  * its ping between two statements only. */
 const STATEMENT_MS = 50;
 const MAX_ROWS_PER_STATEMENT = 64;
+/** Rows the next INSERT takes: learnt from the last one (in this process), starting small (1,536 dims). */
+let rowsPerStatement = 1;
 /** Lexemes a publish adds to the store's statistics per statement. */
 const TERMS_PER_STATEMENT = 5000;
 /** Rows a discarded draft loses per statement. */
@@ -109,8 +111,8 @@ export async function writeSlice(
     const attributes = tx.json(draft.attributes);
     const started = performance.now();
     let written = 0;
-    for (let per = 8; written < rows.length && performance.now() - started < SLICE_MS; ) {
-      const batch = rows.slice(written, written + per).map((c) => ({
+    while (written < rows.length && performance.now() - started < SLICE_MS) {
+      const batch = rows.slice(written, written + rowsPerStatement).map((c) => ({
         ...c,
         vector_store_id: job.vectorStoreId,
         file_id: job.fileId,
@@ -120,7 +122,10 @@ export async function writeSlice(
       const t = performance.now();
       await tx`INSERT INTO chunks ${tx(batch)}`;
       const ms = Math.max(performance.now() - t, 1);
-      per = Math.min(Math.max(Math.floor((batch.length * STATEMENT_MS) / ms), 1), MAX_ROWS_PER_STATEMENT);
+      rowsPerStatement = Math.min(
+        Math.max(Math.floor((batch.length * STATEMENT_MS) / ms), 1),
+        MAX_ROWS_PER_STATEMENT,
+      );
       written += batch.length;
     }
     return written;

@@ -195,7 +195,8 @@ async function measure(
       | { boot: number; imported: number; answered: number; status: number; body?: string }
       | undefined;
     try {
-      parsed = JSON.parse(child.stdout.trim());
+      // The last line: the handler's EMF metric lines (one JSON object each) come before it.
+      parsed = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '');
     } catch {}
     if (parsed?.status !== 200) {
       const why = child.stdout.trim() || child.stderr.trim().split('\n').slice(0, 6).join(' ');

@@ -117,6 +117,17 @@ describe('MAIA search', () => {
     });
   });
 
+  it('#30 a file’s attributes reach its hits as metadata, without a `structured` key', async () => {
+    const own = (await maia.json('/v1/vector_stores', { name: 'attrs' })).body.id as string;
+    const up = await maia.files(`/v1/vector_stores/${own}/files`, ['a.txt', DOCS.fastapi!, 'text/plain'], {
+      attributes: JSON.stringify({ structured: 'by the caller', topic: 'web' }),
+    });
+    expect(up.body.status).toBe('completed');
+    const [hit] = (await search({ query: 'FastAPI web framework' }, own)).body.data;
+    expect(hit!.metadata).toEqual({ topic: 'web' });
+    expect(hit!.file_attributes).toEqual({ structured: 'by the caller', topic: 'web' });
+  });
+
   it('#36 query_embedding is used instead of embedding the query', async () => {
     const emb = await maia.json<{ data: number[][] }>('/v1/embeddings', {
       input: ['vector similarity PostgreSQL'],

@@ -39,6 +39,12 @@ async function extras(sql: Sql, storeId: string, fileIds: string[]): Promise<Map
   );
 }
 
+/** A chunk's metadata as MAIA copies it from its file: the attributes without the server's `structured` key. */
+function chunkMetadata(attributes: SearchHit['attributes']): Record<string, unknown> | null {
+  const { structured: _, ...rest } = attributes as Record<string, unknown>;
+  return Object.keys(rest).length ? rest : null;
+}
+
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** MAIA's search: vector (cosine, the default) or hybrid (keyword + vector, MMR, temporal decay). */
@@ -119,7 +125,7 @@ export async function maiaSearch(
       chunk_index: hit.chunkIndex,
       content: hit.content,
       score,
-      metadata: Object.keys(hit.attributes).length ? (hit.attributes as Record<string, unknown>) : null,
+      metadata: chunkMetadata(hit.attributes),
       file_attributes: info.get(hit.fileId)?.file_attributes ?? null,
       score_details: details,
     })),

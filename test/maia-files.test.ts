@@ -118,6 +118,16 @@ describe('MAIA uploads', () => {
     expect((await maia.get<{ data: Obj[] }>(path)).body.data).toHaveLength(0); // nothing refused was kept
   });
 
+  it('#20 a file that cannot be read is a 400 and, as in MAIA, leaves nothing in the store', async () => {
+    const store = await newStore();
+    const path = `/v1/vector_stores/${store}/files`;
+    const r = await maia.files(path, ['report.pdf', '%PDF-1.4 not really a pdf']);
+    expect(r).toMatchObject({ status: 400, body: { error: { type: 'validation_error', code: 400 } } });
+    expect((await maia.get<{ data: Obj[] }>(path)).body.data).toEqual([]);
+    const counts = (await maia.get<{ file_counts: Obj }>(`/v1/vector_stores/${store}`)).body.file_counts;
+    expect(counts).toMatchObject({ failed: 0, total: 0 });
+  });
+
   it('#25 larger than 50 KB: in_progress with chunk_count 0, then completed when polled', async () => {
     const store = await newStore();
     const text = Array.from({ length: 2000 }, (_, i) => `Line ${i} of a long document about search.`).join(

@@ -129,8 +129,9 @@ export interface UploadContext {
 
 /**
  * MAIA's upload into a store: records the stored bytes as a file, attaches it with MAIA's chunking and
- * ingests it (within the request when small). A file that cannot be read answers 400 and one whose
- * processing failed 502, as MAIA does; either stays listed as `failed`.
+ * ingests it (within the request when small). A file that cannot be read answers 400 and leaves
+ * nothing behind (MAIA reads it before creating any record); one whose processing failed answers 502
+ * and stays listed as `failed`, as in MAIA.
  */
 export async function uploadMaiaFile(
   ctx: UploadContext,
@@ -160,8 +161,10 @@ export async function uploadMaiaFile(
   const row = await fileRow(sql, projectId, storeId, created.id);
   if (row.status === 'failed') {
     const code = row.last_error?.code;
-    if (code === 'invalid_file' || code === 'unsupported_file')
+    if (code === 'invalid_file' || code === 'unsupported_file') {
+      await deleteMaiaFile(sql, blobs, projectId, storeId, created.id);
       throw new ApiError('invalid_request', row.last_error!.message, 'file');
+    }
     throw new ApiError('embedding_error', 'File processing failed', 'file');
   }
   return toMaiaFile(row);

@@ -24,6 +24,8 @@ export interface IngestRun {
   embedding_requests_min: number;
   embedding_requests_over_min: number;
   embedded_tokens: number;
+  /** Each request the fake received, in arrival order: inputs and tokens (how full the requests were). */
+  requests: { inputs: number; tokens: number }[];
   /** The same files attached to a second store right after. */
   reingest: { seconds: number; embedding_requests: number; cache_hit_rate: number };
   /** The same work with nothing around it: chunking, the fewest requests at full concurrency, one bulk write. */
@@ -182,6 +184,7 @@ async function ingestFiles(
     WHERE vector_store_id = ${store.id} ORDER BY id`;
   const min = minRequests(rows.map((r) => r.tokens as number));
   const requests = fake.stats.requests;
+  const sizes = fake.stats.calls.slice(0, requests).map((c) => ({ inputs: c.inputs, tokens: c.tokens }));
   const bytes = documents.reduce((n, d) => n + Buffer.byteLength(d.text), 0);
   // The same files attached to a second store: what the embedding cache saves on a re-ingest.
   const tokens = fake.stats.tokens;
@@ -214,6 +217,7 @@ async function ingestFiles(
     embedding_requests_min: min.requests,
     embedding_requests_over_min: round(requests / min.requests, 2),
     embedded_tokens: tokens,
+    requests: sizes,
     reingest,
   };
   return { run, rows };

@@ -79,6 +79,8 @@ export async function dropVectorIndex(sql: Sql): Promise<string> {
 export async function buildVectorIndex(sql: Sql, indexdef: string): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`SELECT set_config('maintenance_work_mem', '512MB', true)`;
+    // A large index takes longer than the service's DATABASE_STATEMENT_TIMEOUT_MS allows a statement.
+    await tx`SELECT set_config('statement_timeout', '0', true)`;
     await tx.unsafe(indexdef);
   });
   await sql`ANALYZE chunks`;

@@ -28,6 +28,7 @@ const run = (
     embedding_requests_min: 3,
     embedding_requests_over_min: 56.33,
     embedded_tokens: 626_877,
+    requests: [{ inputs: 169, tokens: 120_000 }],
     floor_s: 9.1,
     floor: { chunk_s: 0.3, embed_s: 0.15, write_s: 8.65 },
     over_floor: 3.95,

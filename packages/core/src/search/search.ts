@@ -133,7 +133,14 @@ function planSearch(sql: Sql, params: SearchParams) {
   const vector = embedding ? queryVector(embedding) : null;
   if (mode === 'keyword' && !text) return null;
   const need = offset + limit + 1; // one more than the page tells whether there is a next page
-  const countKey = JSON.stringify([params.projectId, params.vectorStoreIds, params.filter ?? null]);
+  const matchThreshold = params.matchThreshold ?? params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD;
+  // A count is bounded by the threshold it was taken for: one taken under a lower bound would read as few.
+  const countKey = JSON.stringify([
+    params.projectId,
+    params.vectorStoreIds,
+    params.filter ?? null,
+    matchThreshold,
+  ]);
   const statement = searchStatement(sql, {
     projectId: params.projectId,
     storeIds: params.vectorStoreIds,
@@ -148,7 +155,7 @@ function planSearch(sql: Sql, params: SearchParams) {
     weights,
     scoreThreshold: params.scoreThreshold ?? null,
     exactThreshold: params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD,
-    matchThreshold: params.matchThreshold ?? params.exactThreshold ?? DEFAULT_EXACT_THRESHOLD,
+    matchThreshold,
     efSearch: params.efSearch,
     known: filter ? knownMatches(countKey) : null,
   });

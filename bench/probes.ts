@@ -29,17 +29,30 @@ export async function apiSearch(
     ...(filters ? { filters } : {}),
   });
   const started = performance.now();
-  const res = await fetch(`${url}/v1/vector_stores/${store}/search`, {
-    method: 'POST',
-    // The extras carry chunk_index, which maps a hit back to its chunk (an SDK's hit has no chunk id).
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench', 'x-search-extras': 'true' },
-    body,
-  });
+  // Once more if a kept-alive socket was closed under the request (ECONNRESET ended a full run once).
+  const res = await retryOnce(() =>
+    fetch(`${url}/v1/vector_stores/${store}/search`, {
+      method: 'POST',
+      // The extras carry chunk_index, which maps a hit back to its chunk (an SDK's hit has no chunk id).
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer bench',
+        'x-search-extras': 'true',
+      },
+      body,
+    }),
+  );
   const page = (await res.json()) as { data?: { file_id: string; chunk_index: number }[] };
   const ms = performance.now() - started;
   if (!res.ok || !page.data) throw new Error(`search answered ${res.status}: ${JSON.stringify(page)}`);
   return { ms, ids: page.data.map((h) => keys.get(chunkKey(h.file_id, h.chunk_index)) ?? -1) };
 }
+
+const retryOnce = <T>(fn: () => Promise<T>): Promise<T> =>
+  fn().catch((err: unknown) => {
+    if (err instanceof TypeError && err.message === 'fetch failed') return fn();
+    throw err;
+  });
 
 /** searchChunks itself (no HTTP, no validation): what the core costs, and which scan it chose. */
 export async function coreSearch(

@@ -47,6 +47,9 @@ const CONTRACT = [
 ];
 const DB_UNIT = [
   'packages/core/src/db/migrate.test.ts',
+  'packages/core/src/embedding/cache.test.ts',
+  'packages/core/src/ingest/chunk-write.test.ts',
+  'packages/core/src/search/stats.test.ts',
   'packages/core/src/search/search.test.ts',
   'packages/core/src/search/filters.test.ts',
 ];

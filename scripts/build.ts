@@ -23,8 +23,14 @@ const EMBEDDED_ONLY = [
   '@electric-sql/pglite-socket',
 ];
 
-/** The ingest CPU pool's worker module, bundled beside each handler (cpu-pool.ts looks for it there). */
-const INGEST_TASK = { 'ingest-task': 'packages/core/src/ingest/cpu-task.ts' };
+/**
+ * The thread pools' worker modules, bundled beside each handler, where their pools look for them: the ingest
+ * CPU pool's (cpu-pool.ts) and the local embedder's (embedding/local.ts; without it, it embeds in place).
+ */
+const WORKER_TASKS = {
+  'ingest-task': 'packages/core/src/ingest/cpu-task.ts',
+  'local-embed-task': 'packages/core/src/embedding/local-task.ts',
+};
 
 /**
  * tinypool starts its threads from its own entry file (found beside its module), so it is not bundled: the
@@ -174,7 +180,7 @@ export async function buildHandlers(outdir = join(ROOT, 'dist')): Promise<Bundle
     rmSync(dir, { recursive: true, force: true });
     const result = await build({
       absWorkingDir: ROOT,
-      entryPoints: { index: entry, ...INGEST_TASK },
+      entryPoints: { index: entry, ...WORKER_TASKS },
       outdir: dir,
       bundle: true,
       splitting: true, // dynamic imports (PDF, DOCX, HTML extraction; the AWS SDK) become chunks loaded on use

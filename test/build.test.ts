@@ -44,9 +44,10 @@ describe('npm run build', () => {
     for (const r of reports) {
       const meta = JSON.parse(readFileSync(join(out, 'meta', `${r.name}.json`), 'utf8'));
       expect(Object.keys(meta.inputs).filter((f) => f.includes('pglite'))).toEqual([]);
-      // Extraction and chunking run in worker threads there too: their module and the pool ship beside it.
+      // Extraction, chunking and local embedding run in worker threads there too: their modules and the pool
+      // ship beside it.
       expect(readdirSync(join(out, r.name))).toEqual(
-        expect.arrayContaining(['ingest-task.mjs', 'node_modules']),
+        expect.arrayContaining(['ingest-task.mjs', 'local-embed-task.mjs', 'node_modules']),
       );
       const exported = await fresh(
         `const m = await import('./${r.name}/index.mjs'); console.log(JSON.stringify(Object.keys(m)))`,

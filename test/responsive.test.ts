@@ -155,6 +155,7 @@ describe('the request thread stays free while files ingest', () => {
         `${f.name}: event loop max ${r.maxDelayMs.toFixed(0)} ms, p99 ${r.p99DelayMs.toFixed(0)} ms`,
       );
       expect(r.batch.file_counts.in_progress).toBe(0);
+      if (MUST_COMPLETE.has(name)) expect(r.batch.file_counts).toMatchObject({ completed: 1, failed: 0 });
       expect(r.probes.health.failures).toEqual([]);
       expect(r.probes.read.failures).toEqual([]);
       expect(r.p99DelayMs).toBeLessThan(P99_DELAY_MS);

@@ -1,3 +1,4 @@
+import { runNamedJob } from '@vsdb/core/ingest/runner';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './app.ts';
@@ -214,6 +215,39 @@ describe('rewrite_query with REWRITE_MODEL', () => {
       expect(fake.stats.chatRequests).toBe(before + 1);
     } finally {
       await rewriting.close();
+    }
+  });
+});
+
+describe('a stage that never settles', () => {
+  it('fails the job at INGEST_JOB_TIMEOUT_MS, with last_error, and writes nothing of it', async () => {
+    const own = await startTestApp();
+    try {
+      await own.deps.worker.stop(); // this test runs the job itself
+      const client = own.client();
+      const store = await client.vectorStores.create({ name: 'stuck' });
+      const file = await client.files.create({
+        file: await toFile(Buffer.alloc(200_000, 'k'), 'stuck.txt'),
+        purpose: 'assistants',
+      });
+      await client.vectorStores.files.create(store.id, { file_id: file.id });
+      // Reading the file never answers (a hung disk or network read): only the job's own budget ends it.
+      const blobs = Object.create(own.deps.blobs, { get: { value: () => new Promise(() => {}) } });
+      const job = { vectorStoreId: store.id, fileId: file.id };
+      const config = { ...own.deps.config, INGEST_JOB_TIMEOUT_MS: 300 };
+      expect(await runNamedJob({ ...own.deps, config, blobs }, job, 'test-worker')).toBe('failed');
+      const vsf = await client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id });
+      expect(vsf).toMatchObject({ status: 'failed', last_error: { code: 'server_error' } });
+      expect(vsf.last_error?.message).toMatch(/did not finish within 0\.3 s \(INGEST_JOB_TIMEOUT_MS\)/);
+      const [row] = await own.db.sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM chunks WHERE file_id = ${file.id}`;
+      expect(row!.n).toBe(0);
+      // Nothing of it holds on: attached again and run with a store that answers, the same file completes.
+      await client.vectorStores.files.create(store.id, { file_id: file.id });
+      expect(await runNamedJob(own.deps, job, 'test-worker')).toBe('completed');
+    } finally {
+      await own.close();
     }
   });
 });

@@ -65,6 +65,9 @@ export const ConfigSchema = z
     // Budgets of one file's extraction and chunking (in a worker thread): past them it fails with invalid_file.
     INGEST_FILE_TIMEOUT_MS: int(100, 3_600_000).default(120_000),
     INGEST_FILE_HEAP_MB: int(32, 16_384).default(512),
+    // The whole of one ingestion job (read, extract, embed, write): past it the file fails with last_error and
+    // its slot is free again, whatever a stage is waiting for.
+    INGEST_JOB_TIMEOUT_MS: int(100, 86_400_000).default(1_800_000),
     API_KEYS: list,
     MAX_FILE_SIZE_BYTES: int(1).default(512 * 1024 * 1024),
     MAX_JSON_BODY_BYTES: int(1024).default(10 * 1024 * 1024),

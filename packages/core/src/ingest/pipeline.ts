@@ -21,6 +21,9 @@ export type JobOutcome = 'completed' | 'failed' | 'lost' | 'retry';
 /** Cancelled, detached or reclaimed under us: stop without writing. */
 class LeaseLost extends Error {}
 
+/** The job ran past INGEST_JOB_TIMEOUT_MS. */
+class JobOverdue extends Error {}
+
 /**
  * Runs one claimed job: extract, chunk, embed, then write the chunks as a draft in short transactions and
  * publish them at once (chunk-write.ts). The lease is renewed while it runs and checked between stages and
@@ -64,6 +67,23 @@ async function runStages(
     (lease * 1000) / 3,
   );
   const fields = { vector_store_id: job.vectorStoreId, file_id: job.fileId, attempt: job.attempts };
+  // A stage that never settles (a lost thread task, a read that hangs) must not hold the job's slot, and renew
+  // its lease, for ever: past the budget the job is failed and left behind. Whatever it still does is
+  // harmless: every later write checks that the job is still ours and in progress.
+  let overdueTimer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    overdueTimer = setTimeout(() => reject(new JobOverdue()), config.INGEST_JOB_TIMEOUT_MS);
+  });
+  overdue.catch(() => {}); // handled by whichever stage it ends (or by none, when the job is done by then)
+  let waitingForEmbeddings = false;
+  const doneWaiting = () => {
+    if (waitingForEmbeddings) deps.embedWaiting?.(-1);
+    waitingForEmbeddings = false;
+  };
+  const staged = <T>(stage: Promise<T>): Promise<T> => {
+    stage.catch(() => {}); // a stage left behind may reject later
+    return Promise.race([stage, overdue]);
+  };
   try {
     if (job.attempts > MAX_ATTEMPTS) {
       const failed = await failJob(sql, job, owner, {
@@ -73,23 +93,24 @@ async function runStages(
       if (failed) await discardDrafts(sql, job); // what crashed attempts left
       return 'failed';
     }
-    const bytes = await deps.blobs.get(job.blobKey);
-    const { extracted, chunks, csv } = await prepareFile(
-      config,
-      {
-        bytes,
-        filename: job.filename,
-        mimeType: job.mimeType,
-        maxTokens: job.chunking.static.max_chunk_size_tokens,
-        overlapTokens: job.chunking.static.chunk_overlap_tokens,
-      },
-      abort.signal,
+    const bytes = await staged(deps.blobs.get(job.blobKey));
+    const { extracted, chunks, csv } = await staged(
+      prepareFile(
+        config,
+        {
+          bytes,
+          filename: job.filename,
+          mimeType: job.mimeType,
+          maxTokens: job.chunking.static.max_chunk_size_tokens,
+          overlapTokens: job.chunking.static.chunk_overlap_tokens,
+        },
+        abort.signal,
+      ),
     );
     await check();
     deps.embedWaiting?.(1);
-    const embedded = await embedChunks(sql, deps.embedder, chunks, abort.signal).finally(() =>
-      deps.embedWaiting?.(-1),
-    );
+    waitingForEmbeddings = true;
+    const embedded = await staged(embedChunks(sql, deps.embedder, chunks, abort.signal).finally(doneWaiting));
     await check();
     const rows: ChunkRow[] = chunks.map((c, i) => ({
       chunk_index: c.index,
@@ -102,17 +123,19 @@ async function runStages(
     }));
     const usage = chunks.reduce((n, c) => n + Buffer.byteLength(c.text) + config.EMBEDDING_DIMENSIONS * 4, 0);
     // The parsed text (and a CSV's rows) are kept in the transaction that publishes the chunks.
-    const done = await completeJob(
-      sql,
-      job,
-      owner,
-      rows,
-      { bytes: usage, tokens: embedded.tokens },
-      (tx) =>
-        saveDerived(tx, job.fileId, job.filename, extracted, csv).then(() =>
-          embedded.remember(tx, job.vectorStoreId),
-        ),
-      abort.signal,
+    const done = await staged(
+      completeJob(
+        sql,
+        job,
+        owner,
+        rows,
+        { bytes: usage, tokens: embedded.tokens },
+        (tx) =>
+          saveDerived(tx, job.fileId, job.filename, extracted, csv).then(() =>
+            embedded.remember(tx, job.vectorStoreId),
+          ),
+        abort.signal,
+      ),
     );
     if (!done) throw new LeaseLost();
     log.info('file completed', {
@@ -123,6 +146,13 @@ async function runStages(
     });
     return 'completed';
   } catch (err) {
+    if (err instanceof JobOverdue) {
+      abort.abort();
+      const message = `Ingestion did not finish within ${config.INGEST_JOB_TIMEOUT_MS / 1000} s (INGEST_JOB_TIMEOUT_MS); attach the file again to retry.`;
+      if (await failJob(sql, job, owner, { code: 'server_error', message })) await discardDrafts(sql, job);
+      log.error('ingest job overdue; failed', { ...fields, ms: Math.round(performance.now() - started) });
+      return 'failed';
+    }
     if (err instanceof LeaseLost || abort.signal.aborted) {
       if (stop?.aborted) await releaseJob(sql, job, owner).catch(() => {});
       log.info('job stopped: cancelled, detached or handed back', fields);
@@ -143,6 +173,8 @@ async function runStages(
     log.error('ingest job error; will retry', { ...fields, error: err });
     return 'retry';
   } finally {
+    doneWaiting();
+    clearTimeout(overdueTimer);
     clearInterval(renewer);
     stop?.removeEventListener('abort', onStop);
   }

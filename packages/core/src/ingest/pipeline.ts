@@ -149,7 +149,10 @@ async function runStages(
     if (err instanceof JobOverdue) {
       abort.abort();
       const message = `Ingestion did not finish within ${config.INGEST_JOB_TIMEOUT_MS / 1000} s (INGEST_JOB_TIMEOUT_MS); attach the file again to retry.`;
-      if (await failJob(sql, job, owner, { code: 'server_error', message })) await discardDrafts(sql, job);
+      // A publish that committed meanwhile wins: the job is no longer in progress and stays completed.
+      const failed = await failJob(sql, job, owner, { code: 'server_error', message });
+      if (!failed) return 'lost';
+      await discardDrafts(sql, job);
       log.error('ingest job overdue; failed', { ...fields, ms: Math.round(performance.now() - started) });
       return 'failed';
     }

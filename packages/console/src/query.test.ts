@@ -94,6 +94,7 @@ describe('the equivalent request', () => {
     const code = sdkSnippet('http://h', 'vs_1', { query: 'q', search_mode: 'keyword' });
     expect(code).toContain("import OpenAI from 'openai';");
     expect(code).toContain('baseURL: "http://h/v1"');
+    expect(code).toContain('OPENAI_API_KEY="$VECTORDB_API_KEY"');
     expect(code).toContain('client.vectorStores.search("vs_1", {');
     expect(code).toContain('extension');
   });

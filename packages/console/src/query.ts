@@ -94,7 +94,8 @@ export function sdkSnippet(origin: string, storeId: string, body: Record<string,
   return [
     "import OpenAI from 'openai';",
     '',
-    `const client = new OpenAI({ baseURL: ${JSON.stringify(`${origin}/v1`)}, apiKey: process.env.VECTORDB_API_KEY });`,
+    '// The SDK reads its key from OPENAI_API_KEY: export OPENAI_API_KEY="$VECTORDB_API_KEY"',
+    `const client = new OpenAI({ baseURL: ${JSON.stringify(`${origin}/v1`)} });`,
     ...(body.search_mode
       ? ["// search_mode is this server's extension (MAIA); the SDK sends it as is."]
       : []),

@@ -188,6 +188,29 @@ describe('multipart limits are enforced while reading, and the 400 arrives', () 
     expect(res.status).toBe(413);
     expect(res.json.error).toMatchObject({ code: 'payload_too_large' });
   });
+
+  it('stores no file part that follows a refusal, even when the body never ends', async () => {
+    // The refusal stops the parser; a file part already in the same chunk must not start a write that
+    // waits for the rest of a body nobody reads (its temporary file and handle would stay for ever).
+    const refused = Buffer.concat([
+      form([{ name: 'purpose', value: 'a'.repeat(100_000) }]).body.subarray(
+        0,
+        -'--hostileboundary--\r\n'.length,
+      ),
+      Buffer.from(
+        '--hostileboundary\r\ncontent-disposition: form-data; name="file"; filename="after.txt"\r\ncontent-type: text/plain\r\n\r\nno end',
+      ),
+    ]);
+    const res = await post('/v1/files', refused, 'multipart/form-data; boundary=hostileboundary');
+    expect(res.status).toBe(413);
+    // A whole upload afterwards: by its end, a write started for the refused request would hold a temporary file.
+    const ok = form([
+      { name: 'purpose', value: 'assistants' },
+      { name: 'file', filename: 'filename="ok.txt"', type: 'text/plain', value: 'fine' },
+    ]);
+    expect((await post('/v1/files', ok.body, ok.type)).status).toBe(200);
+    expect(listTmp(join(app.config.DATA_DIR, 'files', '.tmp'))).toEqual([]);
+  });
 });
 
 describe('uploads cut off mid-file', () => {

@@ -93,6 +93,12 @@ export function parseMultipart<T>(
       // A form cut short destroys this stream with an error, maybe before onFile reads it (or after it gave
       // up): unheard, that error would crash the process. busboy reports it too, and fail() answers it.
       stream.on('error', () => {});
+      // After a refusal the parser is cut from the body, but a file part already in the chunk it was reading
+      // still arrives here: its stream would never end, so a write started for it would wait for ever.
+      if (failed) {
+        stream.resume();
+        return;
+      }
       active = stream;
       const meta = { field, filename: info.filename ?? '', mimeType: info.mimeType };
       const refused = refusal(meta);

@@ -1,6 +1,12 @@
 import { chunkText } from '@vsdb/core/ingest/chunk';
 import { closeCpuPool, prepareFile } from '@vsdb/core/ingest/cpu-pool';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  closeLocalEmbedder,
+  LocalEmbeddingProvider,
+  lexicalEmbedding,
+} from '../packages/core/src/embedding/local.ts';
+import { testConfig } from './config.ts';
 import { heavyDocx } from './pathological.ts';
 
 const budget = { INGEST_CONCURRENCY: 1, INGEST_FILE_TIMEOUT_MS: 60_000, INGEST_FILE_HEAP_MB: 512 };
@@ -13,7 +19,9 @@ const task = (bytes: Uint8Array, filename: string) => ({
 });
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-afterAll(() => closeCpuPool());
+afterAll(() => Promise.all([closeCpuPool(), closeLocalEmbedder()]));
+/** One turn of the event loop: a task handed to a thread has been posted to it, and is still running. */
+const turn = () => new Promise((r) => setImmediate(r));
 
 describe('the ingest CPU pool', () => {
   it('extracts and chunks in a worker thread exactly as in process, leaving the caller its bytes', async () => {
@@ -62,5 +70,44 @@ describe('the ingest CPU pool', () => {
     const running = prepareFile(budget, task(utf8('a'.repeat(100_000)), 'word.txt'), stop.signal);
     stop.abort();
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+// tinypool 2.2 with minThreads 0 starts no replacement for a thread it ends (an aborted task, a thread out of
+// memory): tasks queued behind it then waited for ever, and their jobs renewed their leases for ever (#14).
+describe('a task stopped on a busy thread does not strand the tasks queued behind it', () => {
+  it('in the ingest CPU pool', async () => {
+    const one = { ...budget, INGEST_CONCURRENCY: 1 };
+    await prepareFile(one, task(utf8('warm'), 'warm.txt')); // the one thread is up and idle
+    const stop = new AbortController();
+    const slow = prepareFile(one, task(utf8('a'.repeat(100_000)), 'word.txt'), stop.signal);
+    const cancel = new AbortController();
+    const cancelled = prepareFile(one, task(utf8('never read'), 'cancelled.txt'), cancel.signal);
+    const next = prepareFile(one, task(utf8('queued behind it'), 'next.txt'));
+    await turn();
+    cancel.abort(); // a queued file stopped before it starts
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
+    stop.abort(); // the slow file is on the thread, the next one queued
+    await expect(slow).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await next).extracted.text).toBe('queued behind it');
+  });
+
+  it('in the local embedder', async () => {
+    const provider = new LocalEmbeddingProvider(testConfig({ EMBEDDING_DIMENSIONS: '64' }));
+    const texts = (tag: string) =>
+      Array.from({ length: 300 }, (_, i) => `${tag} ${i} ${'the ledger records each refund '.repeat(30)}`);
+    // As many threads as the pool has (one or two), up and idle.
+    await Promise.all([provider.embed(texts('warm1')), provider.embed(texts('warm2'))]);
+    const stop = new AbortController();
+    const stopped = [
+      provider.embed(texts('a1'), { signal: stop.signal }),
+      provider.embed(texts('a2'), { signal: stop.signal }),
+    ];
+    const next = provider.embed(texts('b'));
+    await turn();
+    stop.abort(); // every thread was running a task of the stopped calls
+    for (const s of stopped) await expect(s).rejects.toMatchObject({ name: 'AbortError' });
+    const result = await next;
+    expect(result.embeddings).toEqual(texts('b').map((t) => lexicalEmbedding(t, 64)));
   });
 });

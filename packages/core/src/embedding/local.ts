@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import Tinypool from 'tinypool';
 import type { Config } from '../config.ts';
-import { workerExecArgv } from '../threads.ts';
+import { ThreadPool } from '../thread-pool.ts';
 import { countTokens } from '../tokenizer.ts';
 import type { LocalEmbedResult, LocalEmbedTask } from './local-task.ts';
 import type { EmbeddingProvider, EmbedOptions, EmbedResult } from './provider.ts';
@@ -44,7 +43,7 @@ export class LocalEmbeddingProvider implements EmbeddingProvider {
     let tokens = 0;
     for (const texts of tasksOf(inputs)) {
       const task: LocalEmbedTask = { texts, dimensions };
-      const r: LocalEmbedResult = await threads.run(task, { signal: opts.signal ?? null });
+      const r = await threads.run<LocalEmbedResult>(task, { signal: opts.signal ?? null });
       tokens += r.tokens;
       for (let i = 0; i < texts.length; i++)
         embeddings.push(Array.from(r.vectors.subarray(i * dimensions, (i + 1) * dimensions)));
@@ -79,22 +78,20 @@ function tasksOf(inputs: string[]): string[][] {
   return tasks;
 }
 
-let pool: Tinypool | null | undefined;
+let pool: ThreadPool | null | undefined;
 
 /**
  * The local embedder's threads (a pool of its own, so a query's embedding never waits behind a file's
  * extraction); null where its module is not shipped (then the work is done in place).
  */
-function embedPool(): Tinypool | null {
+function embedPool(): ThreadPool | null {
   if (pool !== undefined) return pool;
   const file = ['./local-task.ts', './local-embed-task.mjs', '../local-embed-task.mjs']
     .map((p) => fileURLToPath(new URL(p, import.meta.url)))
     .find((f) => existsSync(f));
   pool = file
-    ? new Tinypool({
+    ? new ThreadPool({
         filename: file,
-        execArgv: workerExecArgv(),
-        minThreads: 0,
         maxThreads: Math.max(1, Math.min(2, availableParallelism() - 1)),
         idleTimeout: 30_000,
       })

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Tinypool from 'tinypool';
 import type { Config } from '../config.ts';
 import { ApiError } from '../errors.ts';
-import { workerExecArgv } from '../threads.ts';
+import { PoolTimeoutError, ThreadPool } from '../thread-pool.ts';
 import type { Prepared, PrepareResult, PrepareTask } from './cpu-task.ts';
 
 export type CpuBudget = Pick<Config, 'INGEST_CONCURRENCY' | 'INGEST_FILE_TIMEOUT_MS' | 'INGEST_FILE_HEAP_MB'>;
@@ -18,18 +17,16 @@ function taskFile(): string {
   return found;
 }
 
-let pool: Tinypool | undefined;
+let pool: ThreadPool | undefined;
 let poolKey = '';
 
-function poolFor(budget: CpuBudget): Tinypool {
+function poolFor(budget: CpuBudget): ThreadPool {
   const key = `${budget.INGEST_CONCURRENCY}/${budget.INGEST_FILE_HEAP_MB}`;
   if (pool && poolKey === key) return pool;
   void pool?.destroy();
   poolKey = key;
-  pool = new Tinypool({
+  pool = new ThreadPool({
     filename: taskFile(),
-    execArgv: workerExecArgv(),
-    minThreads: 0,
     maxThreads: budget.INGEST_CONCURRENCY,
     // Idle threads go away (each holds the parsers and tokenizer tables): idle memory stays low.
     idleTimeout: 30_000,
@@ -53,17 +50,18 @@ export async function prepareFile(
 ): Promise<Prepared> {
   // Hand the thread its own copy of the bytes (moved, not cloned): the caller's buffer may be shared.
   const bytes = new Uint8Array(task.bytes); // a copy (Buffer#slice would be a view)
-  const timeout = AbortSignal.timeout(budget.INGEST_FILE_TIMEOUT_MS);
-  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let result: PrepareResult;
   try {
-    result = await poolFor(budget).run({ ...task, bytes } satisfies PrepareTask, {
-      signal: both,
+    // The file's time starts when it gets a thread, not while it waits for one.
+    result = await poolFor(budget).run<PrepareResult>({ ...task, bytes } satisfies PrepareTask, {
+      signal,
+      timeoutMs: budget.INGEST_FILE_TIMEOUT_MS,
       transferList: [bytes.buffer as ArrayBuffer],
     });
   } catch (err) {
     if (signal?.aborted) throw err;
-    const failed = new ApiError('invalid_file', budgetMessage(task.filename, budget, err, timeout.aborted));
+    const timedOut = err instanceof PoolTimeoutError;
+    const failed = new ApiError('invalid_file', budgetMessage(task.filename, budget, err, timedOut));
     failed.cause = err;
     throw failed;
   }

@@ -24,6 +24,7 @@ const SPAWNING = [
   'test/poison.test.ts',
   'test/responsive.test.ts',
   'test/server.test.ts',
+  'test/shutdown.test.ts',
 ];
 /** Tests that need a real PostgreSQL and only make sense there. */
 const NATIVE_ONLY = ['test/faults-statement-timeout.test.ts', 'test/races.test.ts'];

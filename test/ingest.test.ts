@@ -1,6 +1,7 @@
 import { runNamedJob } from '@vsdb/core/ingest/runner';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestWorker } from '../packages/core/src/ingest/worker.ts';
 import { startTestApp, type TestApp } from './app.ts';
 import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.ts';
 
@@ -246,6 +247,34 @@ describe('a stage that never settles', () => {
       // Nothing of it holds on: attached again and run with a store that answers, the same file completes.
       await client.vectorStores.files.create(store.id, { file_id: file.id });
       expect(await runNamedJob(own.deps, job, 'test-worker')).toBe('completed');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('is handed back at once when the worker stops (shutdown), its lease released', async () => {
+    const own = await startTestApp();
+    try {
+      await own.deps.worker.stop(); // this test runs its own worker
+      const client = own.client();
+      const store = await client.vectorStores.create({ name: 'stuck-stop' });
+      const file = await client.files.create({
+        file: await toFile(Buffer.alloc(200_000, 'k'), 'stuck.txt'),
+        purpose: 'assistants',
+      });
+      await client.vectorStores.files.create(store.id, { file_id: file.id });
+      const blobs = Object.create(own.deps.blobs, { get: { value: () => new Promise(() => {}) } });
+      const worker = new IngestWorker({ ...own.deps, blobs }, { concurrency: 1, pollMs: 20 });
+      worker.start();
+      const owner = () => own.db.sql<{ lease_owner: string | null; status: string }[]>`
+        SELECT lease_owner, status FROM vector_store_files WHERE file_id = ${file.id}`;
+      while ((await owner())[0]!.lease_owner !== worker.owner) await new Promise((r) => setTimeout(r, 20));
+      await worker.stop(); // the read still hangs (and would for INGEST_JOB_TIMEOUT_MS, 30 minutes)
+      expect((await owner())[0]).toEqual({ lease_owner: null, status: 'in_progress' });
+      // Claimed again by a worker whose reads answer, it completes.
+      expect(await runNamedJob(own.deps, { vectorStoreId: store.id, fileId: file.id }, 'next')).toBe(
+        'completed',
+      );
     } finally {
       await own.close();
     }

@@ -24,6 +24,8 @@ export class PoolTimeoutError extends Error {
  * only when a thread is free or may be started, so its queue never holds a task no thread will take.
  */
 export class ThreadPool {
+  /** Every pool not yet destroyed, so that shutdown can end their threads (closeThreadPools). */
+  private static readonly live = new Set<ThreadPool>();
   private readonly pool: Tinypool;
   private free: number;
   private readonly waiting: Array<{ start: () => void; signal?: AbortSignal | null }> = [];
@@ -32,6 +34,12 @@ export class ThreadPool {
   constructor(options: Omit<Options, 'maxThreads' | 'minThreads' | 'execArgv'> & { maxThreads: number }) {
     this.free = options.maxThreads;
     this.pool = new Tinypool({ execArgv: workerExecArgv(), ...options, minThreads: 0 });
+    ThreadPool.live.add(this);
+  }
+
+  /** Ends the threads of every pool (shutdown): running tasks reject, and so do later runs. */
+  static async closeAll(): Promise<void> {
+    await Promise.all([...ThreadPool.live].map((p) => p.destroy()));
   }
 
   /** Tasks waiting for a thread (tests). */
@@ -63,6 +71,7 @@ export class ThreadPool {
   /** Ends every thread; queued tasks reject. */
   async destroy(): Promise<void> {
     this.closed = true;
+    ThreadPool.live.delete(this);
     for (const w of this.waiting.splice(0)) w.start();
     await this.pool.destroy();
   }

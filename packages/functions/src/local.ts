@@ -5,9 +5,29 @@ import { purgeAllDeletedBlobs } from '@vsdb/core/files/service';
 import { releaseAllLeases } from '@vsdb/core/ingest/jobs';
 import { runMaintenance } from '@vsdb/core/maintenance/run';
 import { createServices } from '@vsdb/core/services';
+import { ThreadPool } from '@vsdb/core/thread-pool';
 import { createApp } from './app.ts';
 
 const MAINTENANCE_EVERY_MS = 5 * 60_000;
+/** On SIGTERM/SIGINT: how long in-flight requests (and jobs handing themselves back) may take. */
+const DRAIN_MS = 10_000;
+/** Then how long closing the pools and the database may take before the process exits anyway. */
+const CLOSE_MS = 15_000;
+
+/** True when `p` settles within `ms`. */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    late,
+  ]).finally(() => clearTimeout(timer));
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -42,24 +62,45 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(maintenance);
-    log.info(`${signal}: finishing in-flight requests`);
-    // close() stops accepting and waits for open requests; the database closes after them.
-    server.close(async () => {
-      await deps.close();
-      log.info('stopped cleanly');
-      process.exit(0);
-    });
+    log.info(
+      `${signal}: stopping (in-flight requests have ${DRAIN_MS / 1000} s, ingest jobs are handed back)`,
+    );
+    let step = 'in-flight requests and ingest jobs';
+    // Whatever hangs, the process ends: the database is crash-safe (as after a kill), and a job still held
+    // is released at the next start (embedded) or when its lease expires.
     setTimeout(() => {
-      log.error('in-flight requests did not finish within 25 s; closing anyway');
-      deps.close().finally(() => process.exit(1));
-    }, 25_000).unref();
+      log.error(`shutdown still waiting for ${step} after ${(DRAIN_MS + CLOSE_MS) / 1000} s; exiting`);
+      process.exit(1);
+    }, DRAIN_MS + CLOSE_MS).unref();
+    const http = server as unknown as import('node:http').Server;
+    const requests = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections(); // keep-alive connections with no request in flight
+    // The worker stops claiming and hands its jobs back (their leases released) at once.
+    const jobs = deps.worker.stop();
+    if (!(await settlesWithin(Promise.all([requests, jobs]), DRAIN_MS))) {
+      log.warn(
+        `requests or ingest jobs were still running after ${DRAIN_MS / 1000} s; closing their connections`,
+      );
+      http.closeAllConnections();
+    }
+    step = 'the thread pools';
+    await ThreadPool.closeAll();
+    step = 'the database';
+    await deps.db.close();
+    log.info('stopped cleanly');
+    process.exit(0);
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  const onSignal = (signal: string) =>
+    stop(signal).catch((err: unknown) => {
+      log.error('shutdown failed', { error: (err as Error).message });
+      process.exit(1);
+    });
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 }
 
 main().catch((err: unknown) => {

@@ -67,9 +67,10 @@ async function runStages(
     (lease * 1000) / 3,
   );
   const fields = { vector_store_id: job.vectorStoreId, file_id: job.fileId, attempt: job.attempts };
-  // A stage that never settles (a lost thread task, a read that hangs) must not hold the job's slot, and renew
-  // its lease, for ever: past the budget the job is failed and left behind. Whatever it still does is
-  // harmless: every later write checks that the job is still ours and in progress.
+  // A stage that never settles (a read that hangs) must not hold the job's slot, and renew its lease, for
+  // ever: past the budget the job is failed and left behind, and when it is stopped it is handed back at
+  // once. Whatever the stage still does is harmless: every later write checks that the job is still ours
+  // and in progress.
   let overdueTimer: NodeJS.Timeout | undefined;
   const overdue = new Promise<never>((_, reject) => {
     overdueTimer = setTimeout(() => reject(new JobOverdue()), config.INGEST_JOB_TIMEOUT_MS);
@@ -80,9 +81,16 @@ async function runStages(
     if (waitingForEmbeddings) deps.embedWaiting?.(-1);
     waitingForEmbeddings = false;
   };
+  // Stopped (the server shuts down): the job lets go at once, whatever its stage still waits for, and is
+  // handed back. A cancel or a lost lease lets the stage end itself, removing what it wrote.
+  const stopped = new Promise<never>((_, reject) => {
+    if (stop?.aborted) reject(new LeaseLost());
+    else stop?.addEventListener('abort', () => reject(new LeaseLost()), { once: true });
+  });
+  stopped.catch(() => {});
   const staged = <T>(stage: Promise<T>): Promise<T> => {
     stage.catch(() => {}); // a stage left behind may reject later
-    return Promise.race([stage, overdue]);
+    return Promise.race([stage, overdue, stopped]);
   };
   try {
     if (job.attempts > MAX_ATTEMPTS) {

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import OpenAI, { toFile } from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer, tempDir } from './server.ts';
+
+// SIGTERM ends the real server (npm start's entry point) whatever it is doing: files ingesting, a client
+// that stalls in the middle of its upload. The jobs it held are handed back and done by the next start;
+// nothing stored is damaged (the doctor finds every invariant true).
+
+let server: RunningServer | undefined;
+afterEach(async () => {
+  if (server?.proc.exitCode === null) await server.stop('SIGKILL');
+  server = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const text = (tag: string, n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `${tag} paragraph ${i}: the shutdown test writes ${tag}-${i} words that must all survive.`,
+  ).join('\n\n');
+
+function doctor(dir: string) {
+  return spawnSync(process.execPath, [join(import.meta.dirname, '../packages/core/src/doctor-cli.ts')], {
+    env: { PATH: process.env.PATH ?? '', EMBEDDING_DIMENSIONS: '64', DATA_DIR: dir },
+    encoding: 'utf8',
+  });
+}
+
+const clientOf = (s: RunningServer) => new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'local', maxRetries: 0 });
+
+describe('SIGTERM', { timeout: 180_000 }, () => {
+  it('while files ingest: exits 0, hands the jobs back, and the next start completes every file', async () => {
+    const dir = tempDir();
+    const env = { DATA_DIR: dir, INGEST_CONCURRENCY: '2', INLINE_MAX_BYTES: '0' };
+    server = await startServer(env);
+    let client = clientOf(server);
+    const store = (await client.vectorStores.create({ name: 'shutdown' })).id;
+    const files = 10;
+    const ids: string[] = [];
+    for (let i = 0; i < files; i++) {
+      const file = await client.files.create({
+        file: await toFile(Buffer.from(text(`f${i}`, 1500)), `f${i}.txt`),
+        purpose: 'assistants',
+      });
+      await client.vectorStores.files.create(store, { file_id: file.id });
+      ids.push(file.id);
+    }
+    // Stop while the worker is busy: one file done, the others still in progress.
+    let counts = (await client.vectorStores.retrieve(store)).file_counts;
+    while (counts.completed === 0) {
+      await sleep(50);
+      counts = (await client.vectorStores.retrieve(store)).file_counts;
+    }
+    expect(counts.in_progress).toBeGreaterThan(0);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const out = server.output();
+    expect(out).toContain('stopped cleanly');
+    expect(out).not.toMatch(/shutdown still waiting|ERROR/);
+    expect(out).toMatch(/job stopped: cancelled, detached or handed back/);
+    expect(doctor(dir).status).toBe(0);
+
+    server = await startServer(env);
+    client = clientOf(server);
+    for (;;) {
+      const s = await client.vectorStores.retrieve(store);
+      if (s.file_counts.in_progress === 0) {
+        expect(s.file_counts).toMatchObject({ completed: files, failed: 0, total: files });
+        break;
+      }
+      await sleep(100);
+    }
+    // Every file's words are found: each was written whole, once.
+    for (const [i, id] of ids.entries()) {
+      const chunks = await client.vectorStores.files.content(id, { vector_store_id: store });
+      const all = [];
+      for await (const part of chunks) all.push(part.text);
+      expect(all.join(' ')).toContain(`f${i}-1499 words`);
+    }
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const report = doctor(dir);
+    expect(report.stdout).toContain('all invariants hold');
+    expect(report.status).toBe(0);
+  });
+
+  it('while a client stalls in the middle of its upload: exits 0 once the drain time is up', async () => {
+    const dir = tempDir();
+    server = await startServer({ DATA_DIR: dir });
+    const url = new URL(server.url);
+    const stalled = connect(Number(url.port), url.hostname);
+    const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
+    stalled.on('error', () => {});
+    // Headers and the start of a body that never comes: the request stays in flight.
+    stalled.write(
+      'POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+        'Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc',
+    );
+    // The request has reached the server once its temporary file exists.
+    const tmp = join(dir, 'files', '.tmp');
+    while (!existsSync(tmp) || readdirSync(tmp).length === 0) await sleep(20);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    await closed; // its connection was closed, not left open
+    expect(server.output()).toContain('stopped cleanly');
+    expect(server.output()).toMatch(/still running after \d+ s; closing their connections/);
+    expect(doctor(dir).status).toBe(0);
+  });
+});

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sql } from '@vsdb/core/db/client';
+import { openDatabase, type Sql } from '@vsdb/core/db/client';
 import { type DoctorReport, runDoctor } from '@vsdb/core/doctor';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './app.ts';
+import { testConfig } from './config.ts';
 import { startServer, tempDir } from './server.ts';
 
 let app: TestApp;
@@ -44,12 +45,15 @@ afterAll(() => app?.close());
 class Rollback extends Error {}
 
 /** Runs the doctor on a corrupted copy of the data: the corruption is rolled back afterwards. */
-async function corrupted(corrupt: (tx: Sql) => Promise<unknown>): Promise<DoctorReport> {
+async function corrupted(
+  corrupt: (tx: Sql) => Promise<unknown>,
+  opts: { exclusive?: boolean } = {},
+): Promise<DoctorReport> {
   let report: DoctorReport | undefined;
   await app.db.sql
     .begin(async (tx) => {
       await corrupt(tx as unknown as Sql);
-      report = await runDoctor({ sql: tx as unknown as Sql, blobRoot, minAgeSeconds: 0 });
+      report = await runDoctor({ sql: tx as unknown as Sql, blobRoot, minAgeSeconds: 0, ...opts });
       throw new Rollback();
     })
     .catch((err) => {
@@ -68,6 +72,7 @@ describe('the doctor', () => {
       'completed_chunks_contiguous',
       'no_half_written_files',
       'no_orphan_chunks',
+      'no_orphan_drafts',
       'file_usage_bytes',
       'no_stuck_files',
       'api_counts_match_rows',
@@ -98,6 +103,56 @@ describe('the doctor', () => {
       await tx`DELETE FROM vector_store_files WHERE file_id = ${done}`;
     });
     expect(failing(r)).toContain('no_orphan_chunks');
+  });
+
+  it('catches chunk drafts no job holds, and --repair removes them with their chunks', async () => {
+    const sql = app.db.sql;
+    const stats = async () => ({
+      store: await sql`SELECT chunk_count, token_count FROM vector_stores WHERE id = ${store}`,
+      terms:
+        await sql`SELECT lexeme, chunks FROM chunk_terms WHERE vector_store_id = ${store} ORDER BY lexeme`,
+    });
+    const before = await stats();
+    // What an attempt stopped in the middle of its write leaves: a draft and some of its chunks, hidden.
+    const [draft] = await sql<{ generation: string }[]>`
+      INSERT INTO chunk_drafts (vector_store_id, file_id, generation)
+      VALUES (${store}, ${done}, nextval('chunk_generations')) RETURNING generation::text`;
+    const generation = draft!.generation;
+    await sql`
+      INSERT INTO chunks (vector_store_id, file_id, generation, chunk_index, content, tokens, page, char_start,
+        char_end, attributes, embedding)
+      SELECT vector_store_id, file_id, ${generation}, chunk_index, content, tokens, page, char_start, char_end,
+        attributes, embedding
+      FROM chunks WHERE vector_store_id = ${store} AND file_id = ${done} AND generation <> ${generation}`;
+    const drafts = (r: DoctorReport) => r.checks.find((c) => c.name === 'no_orphan_drafts')!;
+
+    const found = await runDoctor({ sql, blobRoot, minAgeSeconds: 0 });
+    expect(failing(found)).toEqual(['no_orphan_drafts']);
+    expect(drafts(found).examples).toEqual([
+      expect.stringMatching(
+        new RegExp(`/${done} generation ${generation} \\([1-9]\\d* hidden chunks, file completed\\)$`),
+      ),
+    ]);
+    // A young draft may be a job's that has just failed and is removing it: left alone by default.
+    expect(failing(await runDoctor({ sql, blobRoot }))).toEqual([]);
+    // A file a worker holds (even past its lease) may be publishing its draft, unless no server can run.
+    const held = (tx: Sql) => tx`
+      UPDATE vector_store_files SET status = 'in_progress', lease_owner = 'worker-1',
+        lease_expires_at = now() - interval '1 minute' WHERE vector_store_id = ${store} AND file_id = ${done}`;
+    expect(drafts(await corrupted(held)).ok).toBe(true);
+    expect(drafts(await corrupted(held, { exclusive: true })).ok).toBe(false);
+    const released = (tx: Sql) => tx`
+      UPDATE vector_store_files SET status = 'in_progress', lease_owner = NULL, lease_expires_at = NULL
+      WHERE vector_store_id = ${store} AND file_id = ${done}`;
+    expect(drafts(await corrupted(released)).ok).toBe(false);
+
+    const fixed = await runDoctor({ sql, blobRoot, blobs: app.deps.blobs, minAgeSeconds: 0, repair: true });
+    expect(failing(fixed)).toEqual([]);
+    expect(fixed.repaired).toEqual([expect.stringMatching(/^removed orphan draft .* generation /)]);
+    const [left] = await sql`SELECT count(*)::int AS n FROM chunks WHERE generation = ${generation}`;
+    expect(left!.n).toBe(0);
+    // The store's statistics never counted the draft, and still do not.
+    expect(await stats()).toEqual(before);
   });
 
   it('catches usage_bytes that the chunks do not add up to', async () => {
@@ -197,6 +252,20 @@ describe('npm run doctor', { timeout: 180_000 }, () => {
     expect(await server.stop()).toBe(0);
 
     writeFileSync(join(dir, 'files', 'stray'), 'x');
+    // A draft as a killed server leaves it, of a file still in progress and held: no server runs, so it
+    // is an orphan whatever its lease says.
+    const db = await openDatabase(testConfig({ DATA_DIR: dir }));
+    try {
+      await db.sql`INSERT INTO vector_stores (id, project_id, name) VALUES ('vs_cli', 'proj_default', 'x')`;
+      await db.sql`
+        INSERT INTO vector_store_files (vector_store_id, file_id, project_id, chunking_strategy, lease_owner, lease_expires_at)
+        SELECT 'vs_cli', id, project_id, '{}', 'killed', now() + interval '1 hour' FROM files LIMIT 1`;
+      await db.sql`
+        INSERT INTO chunk_drafts (vector_store_id, file_id, generation)
+        SELECT vector_store_id, file_id, nextval('chunk_generations') FROM vector_store_files WHERE vector_store_id = 'vs_cli'`;
+    } finally {
+      await db.close();
+    }
     const dirty = doctor('--json');
     expect(dirty.status).toBe(1);
     const report = JSON.parse(dirty.stdout) as DoctorReport;
@@ -204,8 +273,13 @@ describe('npm run doctor', { timeout: 180_000 }, () => {
       ok: false,
       examples: ['stray'],
     });
+    expect(report.checks.find((c) => c.name === 'no_orphan_drafts')).toMatchObject({
+      ok: false,
+      examples: [expect.stringMatching(/^vs_cli\/.* \(0 hidden chunks, file in_progress\)$/)],
+    });
     const repaired = doctor('--repair');
     expect(repaired.stdout).toContain('removed orphan blob stray');
+    expect(repaired.stdout).toMatch(/removed orphan draft vs_cli\//);
     expect(repaired.stdout).toContain('all invariants hold');
     expect(repaired.status).toBe(0);
     expect(doctor('--bogus').status).toBe(2);

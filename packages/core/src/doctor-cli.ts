@@ -43,6 +43,7 @@ async function main(): Promise<number> {
       blobs,
       staleLeaseSeconds: staleLeaseSeconds ?? config.INGEST_LEASE_SECONDS * 10,
       minAgeSeconds: minAge ?? (db.kind === 'embedded' ? 0 : 3600),
+      exclusive: db.kind === 'embedded',
       repair: values.repair === true,
     });
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));

@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { TEMP_DIR } from './blobs/local.ts';
 import type { BlobStore } from './blobs/store.ts';
 import type { Sql } from './db/client.ts';
+import { describeDraft, orphanDrafts, removeDrafts } from './doctor-drafts.ts';
 import { getFileBatch } from './file-batches/service.ts';
 import { purgeBlob } from './files/service.ts';
 import { visibleChunk } from './ingest/chunk-write.ts';
@@ -37,7 +38,9 @@ export interface DoctorOptions {
    * between writing an upload's blob and recording it. 0 when no server can be running (the doctor holds DATA_DIR).
    */
   minAgeSeconds?: number;
-  /** Drain deleted_blobs and remove orphan blobs and temporary leftovers (nothing else is ever changed). */
+  /** No server can be running (the doctor holds the embedded database): no job holds any draft. */
+  exclusive?: boolean;
+  /** Drain deleted_blobs, remove orphan blobs, temporary leftovers and orphan drafts (nothing else is changed). */
   repair?: boolean;
 }
 
@@ -99,6 +102,15 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     'every chunk has its vector store file',
     orphans.map((r) => `${pair(r)}: ${r.n} chunks`),
     (n) => `${n} detached files still have chunks`,
+  );
+
+  const drafts = await orphanDrafts(sql, opts.exclusive ?? false, minAge);
+  if (opts.repair) repaired.push(...(await removeDrafts(sql, drafts))); // then every check runs again
+  check(
+    'no_orphan_drafts',
+    'every chunk draft belongs to a job still running',
+    drafts.map(describeDraft),
+    (n) => `${n} chunk drafts belong to no running job (hidden chunks; doctor --repair removes them)`,
   );
 
   // usage_bytes is what ingestion stored: the chunk texts' UTF-8 bytes plus 4 bytes per dimension per chunk.

@@ -16,6 +16,9 @@ export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' 
 /** Attempts after which a job that keeps failing for unexpected reasons is failed for good. */
 export const MAX_ATTEMPTS = 3;
 
+/** How long a stopped job's stage may take to end itself before the job is handed back without it. */
+const STOP_GRACE_MS = 3000;
+
 export type JobOutcome = 'completed' | 'failed' | 'lost' | 'retry';
 
 /** Cancelled, detached or reclaimed under us: stop without writing. */
@@ -81,13 +84,18 @@ async function runStages(
     if (waitingForEmbeddings) deps.embedWaiting?.(-1);
     waitingForEmbeddings = false;
   };
-  // Stopped (the server shuts down): the job lets go at once, whatever its stage still waits for, and is
-  // handed back. A cancel or a lost lease lets the stage end itself, removing what it wrote.
+  // Stopped (the server shuts down): the stage sees the abort and ends itself, removing what it wrote; one
+  // that does not within STOP_GRACE_MS (a read that hangs) is left behind, and the job handed back anyway.
+  let graceTimer: NodeJS.Timeout | undefined;
+  let giveUp = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    if (stop?.aborted) reject(new LeaseLost());
-    else stop?.addEventListener('abort', () => reject(new LeaseLost()), { once: true });
+    giveUp = () => {
+      graceTimer = setTimeout(() => reject(new LeaseLost()), STOP_GRACE_MS);
+    };
   });
   stopped.catch(() => {});
+  if (stop?.aborted) giveUp();
+  else stop?.addEventListener('abort', giveUp, { once: true });
   const staged = <T>(stage: Promise<T>): Promise<T> => {
     stage.catch(() => {}); // a stage left behind may reject later
     return Promise.race([stage, overdue, stopped]);
@@ -186,7 +194,9 @@ async function runStages(
   } finally {
     doneWaiting();
     clearTimeout(overdueTimer);
+    clearTimeout(graceTimer);
     clearInterval(renewer);
     stop?.removeEventListener('abort', onStop);
+    stop?.removeEventListener('abort', giveUp);
   }
 }

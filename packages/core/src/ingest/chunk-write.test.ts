@@ -1,8 +1,10 @@
 import { toSql } from 'pgvector';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../../../test/helpers.ts';
 import { random, seedStore, unitVector } from '../../../../test/search-fixtures.ts';
-import type { Database } from '../db/client.ts';
+import type { Database, Sql } from '../db/client.ts';
+import { closeLocalEmbedder, LocalEmbeddingProvider } from '../embedding/local.ts';
 import { keywordSearch } from '../search/search.ts';
 import { vectorStoreFileChunks } from '../vector-store-files/chunks.ts';
 import {
@@ -16,6 +18,7 @@ import {
   slicesOf,
   writeSlice,
 } from './chunk-write.ts';
+import { embedChunks } from './embed.ts';
 
 // Chunks written as a draft in slices (migration 0007): hidden from readers and from the statistics of
 // 0004 until one publish, which also replaces the file's earlier chunks; failed drafts leave nothing.
@@ -205,5 +208,38 @@ describe('chunk drafts', () => {
       await db.sql`SELECT count(*)::int AS n FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks > 0`;
     expect(n!.n).toBe(7000); // two statements of the publish
     expect(await kept()).toEqual(await counted());
+  });
+});
+
+describe('the embedding cache of a job', () => {
+  it('is written in bounded statements of its own, and found by the next job', async () => {
+    const inserts: number[] = [];
+    // A client of its own that sees every statement it sends (the job's cache write goes through it).
+    const spy = postgres(db.url!, {
+      max: 1,
+      onnotice: () => {},
+      debug: (_conn, query, params) => {
+        if (/INSERT INTO embedding_cache/.test(query))
+          inserts.push((params as unknown[]).reduce<number>((n, p) => n + String(p).length, 0));
+      },
+    }) as unknown as Sql;
+    try {
+      const embedder = new LocalEmbeddingProvider({ EMBEDDING_DIMENSIONS: 1536 });
+      const chunks = Array.from({ length: 400 }, (_, i) => ({
+        text: `cached chunk ${i} of a file, in words enough to fill ${i} buckets of its vector`,
+        tokens: 16,
+      }));
+      const first = await embedChunks(spy, embedder, chunks, new AbortController().signal);
+      expect(first.misses).toBe(400);
+      await first.cache(spy);
+      // 400 vectors of 1,536 dimensions, megabytes in all (one statement took 565 ms): none of them large.
+      expect(inserts.reduce((a, b) => a + b, 0)).toBeGreaterThan(1024 * 1024);
+      for (const bytes of inserts) expect(bytes).toBeLessThan(300 * 1024);
+      const again = await embedChunks(spy, embedder, chunks, new AbortController().signal);
+      expect(again.hits).toBe(400);
+    } finally {
+      await spy.end();
+      await closeLocalEmbedder();
+    }
   });
 });

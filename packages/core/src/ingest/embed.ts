@@ -26,9 +26,18 @@ export interface EmbeddedChunks {
   tokens: number;
   hits: number;
   misses: number;
-  /** Writes the new embeddings to the cache and the store's hit counts, in the job's own transaction. */
+  /**
+   * Writes the new embeddings to the cache, in statements of about CACHE_STATEMENT_BYTES each, outside any
+   * transaction (before the publish, which then stays short): the cache is content-addressed, so an entry
+   * of a job that fails later is still right.
+   */
+  cache(sql: Sql): Promise<void>;
+  /** Adds the job's hits and misses to the store's counts, in the job's own transaction (the publish). */
   remember(tx: Tx, vectorStoreId: string): Promise<void>;
 }
+
+/** One cache INSERT carries about this many bytes of vectors (500 rows of 1,536 dimensions took 565 ms). */
+const CACHE_STATEMENT_BYTES = 256 * 1024;
 
 /**
  * The embed stage of ingestion: chunks whose text the cache holds (any store, any earlier upload) are
@@ -69,12 +78,16 @@ export async function embedChunks(
     tokens,
     hits,
     misses,
-    remember: async (tx, vectorStoreId) => {
-      await storeEmbeddings(
-        tx,
-        key,
-        [...fresh].map(([text, embedding]) => ({ text, embedding })),
+    cache: async (sql) => {
+      const entries = [...fresh].map(([text, embedding]) => ({ text, embedding }));
+      const perStatement = Math.max(
+        1,
+        Math.floor(CACHE_STATEMENT_BYTES / (entries[0]?.embedding.length ?? 1)),
       );
+      for (let i = 0; i < entries.length; i += perStatement)
+        await storeEmbeddings(sql, key, entries.slice(i, i + perStatement));
+    },
+    remember: async (tx, vectorStoreId) => {
       await tx`UPDATE vector_stores SET embedding_cache_hits = embedding_cache_hits + ${hits},
         embedding_cache_misses = embedding_cache_misses + ${misses} WHERE id = ${vectorStoreId}`;
       countCache(hits, misses);

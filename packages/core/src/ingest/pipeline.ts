@@ -128,6 +128,14 @@ async function runStages(
     waitingForEmbeddings = true;
     const embedded = await staged(embedChunks(sql, deps.embedder, chunks, abort.signal).finally(doneWaiting));
     await check();
+    // Best effort: a cache that could not be written only costs a later upload of the same text its hit.
+    await staged(
+      embedded
+        .cache(sql)
+        .catch((err: unknown) =>
+          log.warn('could not write the embedding cache', { ...fields, error: (err as Error).message }),
+        ),
+    );
     const rows: ChunkRow[] = chunks.map((c, i) => ({
       chunk_index: c.index,
       content: c.text,

@@ -4,6 +4,7 @@ import { explainSearch } from '@vsdb/core/search/search';
 import type { BenchApp } from './db.ts';
 import { interleave, ms } from './interleave.ts';
 import { apiSearch, type ChunkKeys, coreSearch, type Probe, sqlSearch, withSqlScan } from './probes.ts';
+import { countRoundTrips } from './roundtrips.ts';
 import { median, round } from './stats.ts';
 
 /** An answer the app gives without searching: HTTP both ways, auth and the router (a 404 for a path it lacks). */
@@ -75,8 +76,12 @@ export async function measureBreakdown(
       db_planning_p50_ms: round(median(plans.map((p) => p.planningMs)), 2),
       db_execution_p50_ms: round(median(plans.map((p) => p.executionMs)), 2),
     };
+    const wire = await countRoundTrips(app, store, queries, keys);
     return {
       ...out,
+      // Per API search, counted on the wire (native servers only): statements and client writes.
+      statements_per_search: wire?.statements_per_search ?? null,
+      round_trips_per_search: wire?.round_trips_per_search ?? null,
       // What the floor-relative figures would be with named statements on this connection.
       overhead_ratio_prepared: round(
         (out.api_p50_ms - out.core_p50_ms + out.core_prepared_p50_ms) / out.sql_prepared_p50_ms,

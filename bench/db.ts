@@ -93,6 +93,29 @@ export async function startBenchApp(env: Record<string, string>): Promise<BenchA
   };
 }
 
+/**
+ * The app of `app` again, its database reached at `databaseUrl` (another route to the same database, e.g.
+ * through a counting proxy), with services of its own and no worker: only what requests do goes that way.
+ */
+export async function serveThrough(
+  app: BenchApp,
+  databaseUrl: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const db = await openDatabase({ ...app.config, DATABASE_URL: databaseUrl });
+  const deps = await createServices(app.config, 'server', {
+    db,
+    logger: createLogger({ level: app.config.LOG_LEVEL }),
+  });
+  const server = await listen(deps);
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await db.close();
+    },
+  };
+}
+
 async function listen(deps: ServerServices): Promise<{ url: string; close(): Promise<void> }> {
   const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));

@@ -74,6 +74,10 @@ export const FIGURES: Record<string, string> = {
   'search.breakdown.db_planning_p50_ms':
     "The database's planning time for the core's statement (EXPLAIN ANALYZE)",
   'search.breakdown.db_execution_p50_ms': "The database's execution time for the same (EXPLAIN ANALYZE)",
+  'search.breakdown.statements_per_search':
+    'Statements one API search sends to a native server, counted on the wire (Parse or Query messages)',
+  'search.breakdown.round_trips_per_search':
+    'Round trips of one API search to a native server, counted on the wire (the client writes, each answered before the next)',
   'search.breakdown.overhead_ratio_prepared':
     'overhead_ratio with named prepared statements on both sides (API with the core prepared over the bare SQL prepared)',
   'search.exact_threshold':

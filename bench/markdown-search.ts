@@ -26,6 +26,8 @@ export function searchBreakdown(r: BenchResult): string[] {
         'DB planning ms',
         'DB execution ms',
         'ratio prepared',
+        'statements',
+        'round trips',
       ],
       engines.map(([name, s]) => {
         const b = s.breakdown;
@@ -40,6 +42,8 @@ export function searchBreakdown(r: BenchResult): string[] {
           num(b.db_planning_p50_ms),
           num(b.db_execution_p50_ms),
           num(b.overhead_ratio_prepared, 2),
+          num(b.statements_per_search, 2),
+          num(b.round_trips_per_search, 2),
         ];
       }),
     ),

@@ -101,6 +101,8 @@ const run = (
         db_execution_p50_ms: 0.9,
         overhead_ratio_prepared: 8.63,
         http_share_of_floor: 0.57,
+        statements_per_search: 1,
+        round_trips_per_search: 1,
       },
       crossover: {
         points: [
@@ -216,6 +218,8 @@ describe('bench report writer', () => {
       'search.breakdown.sql_prepared_p50_ms',
       'search.breakdown.db_planning_p50_ms',
       'search.breakdown.db_execution_p50_ms',
+      'search.breakdown.statements_per_search',
+      'search.breakdown.round_trips_per_search',
       'search.breakdown.overhead_ratio_prepared',
       'search.exact_threshold',
       'search.recall_at_10',

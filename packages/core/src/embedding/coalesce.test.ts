@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EmbeddingCoalescer } from './coalesce.ts';
 import type { EmbeddingProvider, EmbedResult } from './provider.ts';
 
@@ -53,6 +53,41 @@ describe('the embedding coalescer', () => {
     }
     await Promise.all(results);
     expect(requests).toEqual([['late 0', 'late 1', 'late 2']]);
+  });
+
+  it("holds what a full request left over for its own maximum wait, not the first input's", async () => {
+    vi.useFakeTimers();
+    try {
+      const { provider, requests } = recorder();
+      const c = new EmbeddingCoalescer(provider, { lingerMs: 5, maxWaitMs: 1000, limits });
+      c.holdWhile = () => true; // other jobs are still preparing inputs
+      const texts = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+      const first = c.embed(['a'], { tokens: [1] });
+      await vi.advanceTimersByTimeAsync(900);
+      // 1 + 10 x 10 tokens: a full request goes at once (a, b0..b8), b9 is left over.
+      const second = c.embed(texts('b', 10), { tokens: Array(10).fill(10) });
+      await first;
+      expect(requests).toEqual([['a', ...texts('b', 9)]]);
+      // The batch's first input arrived 1,000 ms ago, b9 only 100 ms ago: it keeps waiting for company...
+      await vi.advanceTimersByTimeAsync(600);
+      expect(requests.length).toBe(1);
+      const third = c.embed(texts('c', 9), { tokens: Array(9).fill(10) });
+      await Promise.all([second, third]);
+      // ...which fills the second request: two in all, the minimum for 191 tokens of 100 a request.
+      expect(requests).toEqual([
+        ['a', ...texts('b', 9)],
+        ['b9', ...texts('c', 9)],
+      ]);
+      // And an input alone still goes once it has waited the maximum.
+      const last = c.embed(['d'], { tokens: [1] });
+      await vi.advanceTimersByTimeAsync(995);
+      expect(requests.length).toBe(2);
+      await vi.advanceTimersByTimeAsync(10);
+      await last;
+      expect(requests.at(-1)).toEqual(['d']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('packs by tokens and sends a text wanted twice once', async () => {

@@ -6,10 +6,12 @@ export interface CoalesceOptions {
   /** Wait this long after the last input arrived for more to join (default 100 ms). */
   lingerMs?: number;
   /**
-   * Never hold an input longer than this before sending it (default 20 s). It only applies while the
-   * worker says more inputs are coming (holdWhile): an input with nothing else under way goes after the
-   * linger. 5 s split the bench's 170-file batch on the embedded engine, whose jobs reach the embed stage
-   * slowly, into 22 requests where 3 carry it.
+   * Never hold an input longer than this before sending it (default 20 s), counted from its own arrival. It
+   * only applies while the worker says more inputs are coming (holdWhile): an input with nothing else under
+   * way goes after the linger. 5 s split the bench's 170-file batch on the embedded engine, whose jobs reach
+   * the embed stage slowly, into 22 requests where 3 carry it; counting from the first input of the batch
+   * instead of the oldest still queued sent a fourth under load (the leftover of a full request, flushed
+   * alone when the batch's first input had waited 20 s).
    */
   maxWaitMs?: number;
   limits?: { maxInputs: number; maxRequestTokens: number };
@@ -27,6 +29,8 @@ interface Waiter {
 interface Entry {
   text: string;
   tokens: number;
+  /** When it was queued (Date.now()). */
+  at: number;
   /** Who waits for this text, and where it goes in their result. */
   slots: { waiter: Waiter; index: number }[];
 }
@@ -46,6 +50,7 @@ export class EmbeddingCoalescer {
   private pending = new Map<string, Entry>();
   private pendingTokens = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** When the oldest input still queued arrived (0: none queued). */
   private firstAt = 0;
   /**
    * True while more inputs are on their way (the worker has jobs still extracting or chunking): the
@@ -78,13 +83,14 @@ export class EmbeddingCoalescer {
         done: false,
       };
       opts.signal?.addEventListener('abort', () => this.abandon(waiter), { once: true });
+      const at = Date.now();
       texts.forEach((text, index) => {
         const tokens = opts.tokens?.[index] ?? countTokens(text);
         waiter.tokens += tokens;
         const entry = this.pending.get(text);
         if (entry) entry.slots.push({ waiter, index });
         else {
-          this.pending.set(text, { text, tokens, slots: [{ waiter, index }] });
+          this.pending.set(text, { text, tokens, at, slots: [{ waiter, index }] });
           this.pendingTokens += tokens;
         }
       });
@@ -94,17 +100,15 @@ export class EmbeddingCoalescer {
 
   private schedule(): void {
     const now = Date.now();
-    if (this.firstAt === 0) this.firstAt = now;
     // Full requests go at once; the rest waits for company, within bounds.
     while (this.pending.size >= this.limits.maxInputs || this.pendingTokens >= this.limits.maxRequestTokens) {
       this.send(this.take());
     }
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0) {
-      this.firstAt = 0;
-      return;
-    }
+    // The queue keeps arrival order (take() removes from its front): its first entry is the oldest.
+    this.firstAt = this.pending.values().next().value?.at ?? 0;
+    if (this.pending.size === 0) return;
     this.arm(now);
   }
 

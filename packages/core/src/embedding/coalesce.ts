@@ -161,7 +161,9 @@ export class EmbeddingCoalescer {
   private send(entries: Entry[]): void {
     const live = entries.filter((e) => e.slots.some((s) => !s.waiter.done));
     if (live.length === 0) return;
-    this.provider.embed(live.map((e) => e.text)).then(
+    const tokens = live.map((e) => e.tokens); // counted once, when queued: the provider does not again
+    const texts = live.map((e) => e.text);
+    this.provider.embed(texts, { tokens }).then(
       ({ embeddings }) => {
         live.forEach((e, i) => {
           for (const { waiter, index } of e.slots) {

@@ -29,7 +29,9 @@ export async function createEmbeddings(
       'dimensions',
     );
   }
-  const result = await embedder.embed(inputsToTexts(p.input), {
+  const { texts, tokens } = await inputsToTexts(p.input);
+  const result = await embedder.embed(texts, {
+    tokens,
     model: embedder.kind === 'openai' ? p.model : undefined,
     dimensions: p.dimensions,
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 import { EMBEDDING_LIMITS } from '../limits.ts';
-import { countTokens, decodeTokens } from '../tokenizer.ts';
+import { decodeTokens, encodePieces } from '../tokenizer.ts';
 
 const TokenArray = z.array(z.number().int().min(0).max(200_000)).min(1);
 
@@ -20,24 +20,39 @@ export const EmbeddingCreateParams = z.strictObject({
 });
 export type EmbeddingCreateParams = z.infer<typeof EmbeddingCreateParams>;
 
+/** Texts to embed and their cl100k_base token counts. */
+export interface CountedInputs {
+  texts: string[];
+  tokens: number[];
+}
+
 /**
  * Texts to embed from any accepted input form (token arrays are decoded with cl100k_base), held to OpenAI's
- * limits whatever the provider: 8,192 tokens per input and 300,000 per request.
+ * limits whatever the provider: 8,192 tokens per input and 300,000 per request. Counting 300,000 tokens
+ * takes a few hundred milliseconds, so it runs in slices of at most SLICE_MS, giving the event loop a turn
+ * between them: a request's other work (and every other request) waits at most that long.
  */
-export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['input']): string[] {
-  const texts =
-    typeof input === 'string'
-      ? [input]
-      : input.every((x) => typeof x === 'string')
-        ? (input as string[])
-        : input.every((x) => typeof x === 'number')
-          ? [decodeTokens(input as number[])]
-          : (input as number[][]).map((tokens) => decodeTokens(tokens));
-  let total = 0;
+export async function inputsToTexts(
+  input: z.infer<typeof EmbeddingCreateParams>['input'],
+): Promise<CountedInputs> {
+  const turns = new Turns();
+  if (typeof input !== 'string' && !input.every((x) => typeof x === 'string')) {
+    // Token arrays: their lengths are their counts, checked before anything is decoded.
+    const arrays = input.every((x) => typeof x === 'number') ? [input as number[]] : (input as number[][]);
+    const tokens = arrays.map((a) => a.length);
+    checkCounts(tokens);
+    const texts: string[] = [];
+    for (const a of arrays) {
+      texts.push(decodeTokens(a));
+      await turns.maybe();
+    }
+    return { texts, tokens };
+  }
+  const texts = typeof input === 'string' ? [input] : (input as string[]);
   for (const [i, text] of texts.entries()) {
     // The tokenizer's cost grows with the square of a run's length (an 80,000-letter word took 3 s): refuse
     // such a run before tokenizing anything.
-    const run = longestRun(text);
+    const run = await longestRunSliced(text, turns);
     if (run > MAX_RUN_CHARS) {
       throw new ApiError(
         'invalid_request',
@@ -45,24 +60,70 @@ export function inputsToTexts(input: z.infer<typeof EmbeddingCreateParams>['inpu
         'input',
       );
     }
-    const tokens = countTokens(text);
-    if (tokens > EMBEDDING_LIMITS.maxInputTokens) {
+  }
+  const tokens: number[] = [];
+  let total = 0;
+  for (const text of texts) {
+    let n = 0;
+    let pieces = 0;
+    // One pre-tokenizer piece at a time (pieces are encoded independently, so the sum is the exact count);
+    // past the request's limit there is nothing left to learn.
+    for (const piece of encodePieces(text)) {
+      n += piece.length;
+      if ((++pieces & 7) === 0) await turns.maybe();
+      if (n > EMBEDDING_LIMITS.maxInputTokens || total + n > EMBEDDING_LIMITS.maxRequestTokens) break;
+    }
+    tokens.push(n);
+    total += n;
+    checkCounts(tokens);
+    await turns.maybe();
+  }
+  return { texts, tokens };
+}
+
+/** Throws the 400 for the first input over the per-input limit, or for a total over the request's. */
+function checkCounts(tokens: number[]): void {
+  let total = 0;
+  for (const [i, n] of tokens.entries()) {
+    if (n > EMBEDDING_LIMITS.maxInputTokens) {
       throw new ApiError(
         'invalid_request',
-        `Input ${i} has ${tokens} tokens; the maximum is ${EMBEDDING_LIMITS.maxInputTokens} per input.`,
+        `Input ${i} has more than ${EMBEDDING_LIMITS.maxInputTokens} tokens; the maximum is ${EMBEDDING_LIMITS.maxInputTokens} per input.`,
         'input',
       );
     }
-    total += tokens;
+    total += n;
   }
   if (total > EMBEDDING_LIMITS.maxRequestTokens) {
     throw new ApiError(
       'invalid_request',
-      `The inputs have ${total} tokens together; the maximum is ${EMBEDDING_LIMITS.maxRequestTokens} per request.`,
+      `The inputs have more than ${EMBEDDING_LIMITS.maxRequestTokens} tokens together; the maximum is ${EMBEDDING_LIMITS.maxRequestTokens} per request.`,
       'input',
     );
   }
-  return texts;
+}
+
+/** The longest a request's checks hold the event loop at once, in ms. */
+const SLICE_MS = 4;
+
+/** Gives the event loop a turn once the caller has held it SLICE_MS since the last one. */
+class Turns {
+  private since = performance.now();
+  async maybe(): Promise<void> {
+    if (performance.now() - this.since < SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
+}
+
+/** longestRun over a long text, 64 K characters at a time between turns of the event loop. */
+async function longestRunSliced(text: string, turns: Turns): Promise<number> {
+  const scan = new RunScanner();
+  for (let at = 0; at < text.length; at += 65_536) {
+    scan.feed(text, at, Math.min(text.length, at + 65_536));
+    await turns.maybe();
+  }
+  return scan.longest;
 }
 
 /** The longest run of one character class the tokenizer keeps in one piece that is accepted. */
@@ -85,16 +146,24 @@ function classOf(c: number): number {
 
 /** Length of the longest run of letters, of spaces or of punctuation (digits split every 3), in one pass. */
 export function longestRun(text: string): number {
-  let longest = 0;
-  let run = 0;
-  let prev = -1;
-  for (let i = 0; i < text.length; i++) {
-    const k = classOf(text.charCodeAt(i));
-    run = k === prev && k !== DIGIT ? run + 1 : 1;
-    prev = k;
-    if (run > longest) longest = run;
+  const scan = new RunScanner();
+  scan.feed(text, 0, text.length);
+  return scan.longest;
+}
+
+/** longestRun fed a text in consecutive pieces. */
+class RunScanner {
+  longest = 0;
+  private run = 0;
+  private prev = -1;
+  feed(text: string, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const k = classOf(text.charCodeAt(i));
+      this.run = k === this.prev && k !== DIGIT ? this.run + 1 : 1;
+      this.prev = k;
+      if (this.run > this.longest) this.longest = this.run;
+    }
   }
-  return longest;
 }
 
 /** OpenAI's base64 encoding: little-endian float32. */

@@ -80,7 +80,7 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   async embed(inputs: string[], opts: EmbedOptions = {}): Promise<EmbedResult> {
     const { signal } = opts;
     signal?.throwIfAborted();
-    const batches = packBatches(inputs, this.limits);
+    const batches = packBatches(inputs, this.limits, opts.tokens);
     const model = opts.model ?? this.model;
     const request: Request = {
       model,

@@ -15,7 +15,12 @@ export interface Batch {
  * Splits inputs, in order, into contiguous batches within the per-request limits (see packCounts).
  * Throws ApiError('invalid_request') naming the first input that is empty or over the per-input limit.
  */
-export function packBatches(inputs: string[], limits: PackLimits = EMBEDDING_LIMITS): Batch[] {
+export function packBatches(
+  inputs: string[],
+  limits: PackLimits = EMBEDDING_LIMITS,
+  /** The inputs' token counts, when known (counting 300,000 tokens takes a few hundred ms). */
+  known?: number[],
+): Batch[] {
   const counts = inputs.map((input, i) => {
     if (typeof input !== 'string' || input.length === 0) {
       throw new ApiError(
@@ -24,7 +29,7 @@ export function packBatches(inputs: string[], limits: PackLimits = EMBEDDING_LIM
         'input',
       );
     }
-    const tokens = countTokens(input);
+    const tokens = known?.[i] ?? countTokens(input);
     if (tokens > limits.maxInputTokens) {
       throw new ApiError(
         'invalid_request',

@@ -9,6 +9,8 @@ export interface EmbedOptions {
   deadlineMs?: number;
   model?: string;
   dimensions?: number;
+  /** The inputs' cl100k_base token counts, when the caller has them: the provider does not count again. */
+  tokens?: number[];
 }
 
 export interface EmbedResult {

@@ -72,7 +72,12 @@ export interface ReportPaths {
 /** Writes the JSON, the charts, and the generated block of the docs page (the rest of the page is kept). */
 export function writeReport(result: BenchResult, paths: ReportPaths): void {
   const missing = missingFields(result);
-  if (missing.length) throw new Error(`the bench result lacks ${missing.join(', ')}`);
+  if (missing.length) {
+    // Kept beside the results (bench/results/*.tmp is ignored), so a long run is not lost to a report bug.
+    mkdirSync(dirname(paths.json), { recursive: true });
+    writeFileSync(`${paths.json}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
+    throw new Error(`the bench result lacks ${missing.join(', ')} (what it has: ${paths.json}.tmp)`);
+  }
   for (const p of [paths.json, join(paths.charts, 'x'), paths.docs])
     mkdirSync(dirname(p), { recursive: true });
   writeFileSync(paths.json, `${JSON.stringify(result, null, 2)}\n`);

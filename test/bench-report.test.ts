@@ -346,12 +346,19 @@ describe('bench report writer', () => {
     expect(missingFields(silent)).toEqual(['lambda.api_bundle_bytes', 'lambda.api_cold_start_ms']);
   });
 
-  it('refuses a result that lacks a figure, and writes nothing', () => {
+  it('refuses a result that lacks a figure, and keeps it aside instead of the results', () => {
     const r = run();
     const broken = { ...r, search: { ...r.search, overhead_ratio: undefined as unknown as number } };
     expect(missingFields(broken)).toEqual(['search.overhead_ratio']);
     const p = paths();
     expect(() => writeReport(broken, p)).toThrow(/search\.overhead_ratio/);
     expect(existsSync(p.json)).toBe(false);
+    expect(JSON.parse(readFileSync(`${p.json}.tmp`, 'utf8')).search.chunks).toBe(r.search.chunks);
+  });
+
+  it('takes the wire counts as not measured on the embedded engine', () => {
+    const r = run();
+    const breakdown = { ...r.search.breakdown, statements_per_search: null, round_trips_per_search: null };
+    expect(missingFields({ ...r, search: { ...r.search, breakdown } })).toEqual([]);
   });
 });

@@ -85,10 +85,96 @@ function probe(base: string, path: string) {
 
 let server: ReturnType<typeof spawn> | undefined;
 
+type Probe = Awaited<ReturnType<ReturnType<typeof probe>['stop']>>;
+interface Scenario {
+  name: string;
+  seconds: number;
+  health: Probe;
+  read: Probe;
+  driver_resets: number;
+  peak_rss_mb: number;
+  last_error: { message: string } | null;
+}
+
+/** 1 MB of real prose per file, its paragraphs in a different order each (no two files share chunks). */
+function uniqueText(paragraphs: string[], seed: number, bytes: number): Uint8Array {
+  let x = seed * 2654435761 + 1;
+  const next = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+  const order = paragraphs.map((p) => ({ p, k: next() })).sort((a, b) => a.k - b.k);
+  let out = `File ${seed}.\n\n`;
+  for (const { p } of order) {
+    if (out.length >= bytes) break;
+    out += `${p}\n\n`;
+  }
+  return new TextEncoder().encode(out.slice(0, bytes));
+}
+
+/**
+ * An ingest backlog: `count` 1 MB files uploaded four at a time and each attached on its own (a job apiece, as a
+ * MAIA client's uploads make), while `/health`, a store read and a 100-item file list are probed back to back.
+ */
+async function backlog(
+  base: string,
+  pid: number,
+  send: (method: string, path: string, body?: Buffer, type?: string) => Promise<Reply>,
+  json: (method: string, path: string, value?: unknown) => Promise<any>,
+  count: number,
+): Promise<Scenario & { list: Probe; file_counts: unknown }> {
+  const name = `backlog (${count} × 1 MB, attached one by one, 4 uploads at a time)`;
+  progress(`ingesting ${name}`);
+  const store = await json('POST', '/v1/vector_stores', { name: 'backlog' });
+  const paragraphs = loadTextCorpus()
+    .docs.flatMap((d) => d.text.split(/\n\s*\n/))
+    .filter((p) => p.trim().length > 40);
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  const health = probe(base, '/health');
+  const read = probe(base, `/v1/vector_stores/${store.id}`);
+  const list = probe(base, `/v1/vector_stores/${store.id}/files?limit=100`);
+  const started = performance.now();
+  let next = 0;
+  const uploader = async () => {
+    while (next < count) {
+      const i = next++;
+      const form = multipart(`backlog${i}.txt`, uniqueText(paragraphs, i + 1, 1_000_000));
+      const file = JSON.parse((await send('POST', '/v1/files', form.body, form.type)).body);
+      await json('POST', `/v1/vector_stores/${store.id}/files`, { file_id: file.id });
+    }
+  };
+  await Promise.all([uploader(), uploader(), uploader(), uploader()]);
+  let state = await json('GET', `/v1/vector_stores/${store.id}`);
+  while (state.file_counts.in_progress > 0) {
+    await new Promise((r) => setTimeout(r, 250));
+    state = await json('GET', `/v1/vector_stores/${store.id}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  const failed = await json('GET', `/v1/vector_stores/${store.id}/files?filter=failed&limit=1`);
+  const result = {
+    name,
+    driver_resets: 0,
+    seconds: round(seconds, 1),
+    file_counts: state.file_counts,
+    last_error: failed.data?.[0]?.last_error ?? null,
+    health: await health.stop(),
+    read: await read.stop(),
+    list: await list.stop(),
+    peak_rss_mb: Math.round(peak),
+  };
+  progress(JSON.stringify(result));
+  return result;
+}
+
 async function main() {
   const quick = process.argv.includes('--quick');
   const out =
     process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(ROOT, 'bench/results/responsive.json');
+  const databaseUrl = process.argv.find((a) => a.startsWith('--database-url='))?.slice(15);
   const dir = mkdtempSync(join(tmpdir(), 'vsdb-responsive-'));
   const proc = spawn(process.execPath, [join(ROOT, 'packages/functions/src/local.ts')], {
     env: {
@@ -97,6 +183,8 @@ async function main() {
       PORT: '0',
       DATA_DIR: join(dir, 'data'),
       LOG_LEVEL: 'info',
+      // --database-url=postgres://... runs the same scenarios on a native server (fresh database wanted).
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -147,11 +235,20 @@ async function main() {
     { name: 'large PDF (200 pages)', files: [{ filename: 'large.pdf', bytes: await largePdf(200) }] },
     ...(await pathologicalFiles()).map((f) => ({ name: f.name, files: [f] })),
   ];
-  // --scenarios=N runs the first N only (a short trial).
-  const limit = Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
+  // --scenarios=N runs the first N only (a short trial); --backlog-only skips to the backlog.
+  const limit = process.argv.includes('--backlog-only')
+    ? 0
+    : Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
   scenarios.splice(limit);
-  const results = [];
+  const results: object[] = [];
   let peakRss = idleRss;
+  if (!process.argv.includes('--no-backlog')) {
+    const r = await backlog(base, pid, send, json, quick ? 8 : 20);
+    r.driver_resets = driverResets;
+    driverResets = 0;
+    peakRss = Math.max(peakRss, r.peak_rss_mb);
+    results.push(r);
+  }
   for (const s of scenarios) {
     progress(`ingesting ${s.name}`);
     let peak = rssMb(pid);
@@ -208,7 +305,7 @@ async function main() {
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`idle RSS ${report.idle_rss_mb} MB, peak ${report.peak_rss_mb} MB`);
   console.log('scenario | s | health p99 / max ms | read p99 / max ms | errors | peak RSS MB | outcome');
-  for (const r of results) {
+  for (const r of results as Scenario[]) {
     console.log(
       `${r.name} | ${r.seconds} | ${r.health.p99_ms} / ${r.health.max_ms} | ${r.read.p99_ms} / ${r.read.max_ms} | ${r.health.errors + r.read.errors + r.driver_resets} | ${r.peak_rss_mb} | ${r.last_error ? `failed: ${r.last_error.message}` : 'completed'}`,
     );

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { holdEmbeddingsWhile } from '@vsdb/core/ingest/embed';
 import { runNamedJob } from '@vsdb/core/ingest/runner';
+import { IngestSlots } from '@vsdb/core/ingest/slots';
 import { parseJobMessage } from '@vsdb/core/ingest/sqs-queue';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { services } from './lambda/container.ts';
@@ -30,20 +31,14 @@ async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchRes
     left === undefined ? undefined : setTimeout(() => stop.abort(), Math.max(left - HAND_BACK_MS, 0));
   const failed: string[] = [];
   const records = [...event.Records];
-  // A job waiting for its embeddings holds no slot, so every message of the batch reaches the embed stage
-  // and the process's coalescer fills requests across them; it holds its requests while jobs are still
-  // to start or extracting, as the local worker's does.
-  let active = 0;
-  let waiting = 0;
+  // A job waiting for its embeddings holds no slot (slots.ts), so every message of the batch reaches the embed
+  // stage and the process's coalescer fills requests across them; it holds its requests while jobs are still
+  // to start or extracting, as the local worker's does. Back from them, jobs write at most
+  // INGEST_CONCURRENCY at once.
+  const slots = new IngestSlots(config.INGEST_CONCURRENCY);
   let wake: () => void = () => {};
-  const deps = {
-    ...ingest,
-    embedWaiting: (delta: number) => {
-      waiting += delta;
-      wake();
-    },
-  };
-  holdEmbeddingsWhile(ingest.embedder, () => records.length > 0 || active - waiting > 0);
+  slots.onFree = () => wake();
+  holdEmbeddingsWhile(ingest.embedder, () => records.length > 0 || slots.preparing > 0);
   const runRecord = async (record: SQSRecord) => {
     const fields = {
       message_id: record.messageId,
@@ -55,7 +50,8 @@ async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchRes
     }
     try {
       const job = parseJobMessage(record.body);
-      const outcome = await runNamedJob(deps, job, owner, stop.signal);
+      const slot = slots.enter();
+      const outcome = await runNamedJob({ ...ingest, slot }, job, owner, stop.signal).finally(slot.leave);
       log.info('message done', {
         ...fields,
         vector_store_id: job.vectorStoreId,
@@ -71,16 +67,12 @@ async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchRes
   const running = new Set<Promise<void>>();
   try {
     while (records.length) {
-      if (active - waiting >= config.INGEST_CONCURRENCY) {
+      if (slots.free === 0) {
         // Until a job finishes or starts waiting for its embeddings.
         await Promise.race([...running, new Promise<void>((resolve) => (wake = resolve))]);
         continue;
       }
-      active++;
-      const run = runRecord(records.shift()!).finally(() => {
-        active--;
-        running.delete(run);
-      });
+      const run = runRecord(records.shift()!).finally(() => running.delete(run));
       running.add(run);
     }
     await Promise.all(running);

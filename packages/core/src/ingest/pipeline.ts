@@ -6,11 +6,12 @@ import { type ChunkRow, completeJob, discardDrafts } from './chunk-write.ts';
 import { prepareFile } from './cpu-pool.ts';
 import { embedChunks } from './embed.ts';
 import { type ClaimedJob, failJob, releaseJob, renewLease } from './jobs.ts';
+import type { JobSlot } from './slots.ts';
 
 /** What running a job needs. */
 export type IngestDeps = Pick<Services, 'config' | 'sql' | 'blobs' | 'embedder' | 'logger'> & {
-  /** Told when a job starts (+1) and stops (-1) waiting for embeddings, which take no CPU slot. */
-  embedWaiting?: (delta: number) => void;
+  /** The job's place in its process's slots (slots.ts): none waits for nothing. */
+  slot?: JobSlot;
 };
 
 /** Attempts after which a job that keeps failing for unexpected reasons is failed for good. */
@@ -79,11 +80,6 @@ async function runStages(
     overdueTimer = setTimeout(() => reject(new JobOverdue()), config.INGEST_JOB_TIMEOUT_MS);
   });
   overdue.catch(() => {}); // handled by whichever stage it ends (or by none, when the job is done by then)
-  let waitingForEmbeddings = false;
-  const doneWaiting = () => {
-    if (waitingForEmbeddings) deps.embedWaiting?.(-1);
-    waitingForEmbeddings = false;
-  };
   // Stopped (the server shuts down): the stage sees the abort and ends itself, removing what it wrote; one
   // that does not within STOP_GRACE_MS (a read that hangs) is left behind, and the job handed back anyway.
   let graceTimer: NodeJS.Timeout | undefined;
@@ -124,9 +120,9 @@ async function runStages(
       ),
     );
     await check();
-    deps.embedWaiting?.(1);
-    waitingForEmbeddings = true;
-    const embedded = await staged(embedChunks(sql, deps.embedder, chunks, abort.signal).finally(doneWaiting));
+    deps.slot?.embedding();
+    const embedded = await staged(embedChunks(sql, deps.embedder, chunks, abort.signal));
+    await staged(deps.slot?.write(abort.signal) ?? Promise.resolve());
     await check();
     // Best effort: a cache that could not be written only costs a later upload of the same text its hit.
     await staged(
@@ -200,7 +196,6 @@ async function runStages(
     log.error('ingest job error; will retry', { ...fields, error: err });
     return 'retry';
   } finally {
-    doneWaiting();
     clearTimeout(overdueTimer);
     clearTimeout(graceTimer);
     clearInterval(renewer);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { holdEmbeddingsWhile } from './embed.ts';
-import { claimJobs } from './jobs.ts';
+import { type ClaimedJob, claimJobs } from './jobs.ts';
 import { type IngestDeps, type JobOutcome, runJob } from './pipeline.ts';
 import type { JobQueue, JobRef } from './queue.ts';
+import { IngestSlots } from './slots.ts';
 
 /** How many jobs per ingest slot may wait for embeddings at once. */
 const MAX_WAITING_PER_SLOT = 128;
@@ -11,7 +12,7 @@ const jobKey = (job: JobRef) => `${job.vectorStoreId}/${job.fileId}`;
 
 /**
  * The in-process worker pool of the local server: at most `concurrency` jobs extracting, chunking or writing
- * at once (jobs waiting for their embeddings do not count, so their requests can be shared), woken by enqueue and
+ * at once (slots.ts: jobs waiting for their embeddings do not count, so their requests can be shared), woken by enqueue and
  * polling now and then for expired leases. The database, not this object, knows which jobs exist.
  */
 export class IngestWorker implements JobQueue {
@@ -28,20 +29,15 @@ export class IngestWorker implements JobQueue {
   private woken = false;
   private loopDone: Promise<void> | undefined;
 
-  /** Jobs waiting for embeddings: they hold no CPU slot, so that many files share embedding requests. */
-  private waiting = 0;
+  private slots: IngestSlots;
   private claiming = false;
 
   constructor(deps: IngestDeps, opts: { concurrency: number; pollMs?: number }) {
-    this.deps = {
-      ...deps,
-      embedWaiting: (delta) => {
-        this.waiting += delta;
-        if (delta > 0) this.wake();
-      },
-    };
+    this.deps = deps;
+    this.slots = new IngestSlots(opts.concurrency);
+    this.slots.onFree = () => this.wake();
     // Jobs still extracting or chunking will want embeddings too: the requests wait for them.
-    holdEmbeddingsWhile(deps.embedder, () => this.active.size - this.waiting > 0 || this.claiming);
+    holdEmbeddingsWhile(deps.embedder, () => this.slots.preparing > 0 || this.claiming);
     this.concurrency = opts.concurrency;
     this.pollMs = opts.pollMs ?? 2000;
   }
@@ -68,7 +64,7 @@ export class IngestWorker implements JobQueue {
       1,
       job,
     );
-    if (claimed) return this.track(claimed, runJob(this.deps, claimed, this.owner, this.stopping.signal));
+    if (claimed) return this.run(claimed);
     // The loop may have claimed it a moment ago and not registered it yet.
     for (let i = 0; i < 5; i++) {
       const running = this.byJob.get(jobKey(job));
@@ -107,11 +103,15 @@ export class IngestWorker implements JobQueue {
     this.wakeUp?.();
   }
 
-  private track(job: JobRef, p: Promise<JobOutcome>): Promise<JobOutcome> {
+  /** Runs a claimed job in a slot of this pool, tracked until it ends. */
+  private run(job: ClaimedJob): Promise<JobOutcome> {
+    const slot = this.slots.enter();
+    const p = runJob({ ...this.deps, slot }, job, this.owner, this.stopping.signal);
     const key = jobKey(job);
     this.active.add(p);
     this.byJob.set(key, p);
     p.finally(() => {
+      slot.leave();
       this.active.delete(p);
       if (this.byJob.get(key) === p) this.byJob.delete(key);
       this.wake();
@@ -123,11 +123,7 @@ export class IngestWorker implements JobQueue {
     const log = this.deps.logger.child('worker');
     while (this.running) {
       // Waiting jobs free their slot, up to a bound on the leases one process holds.
-      const busy = this.active.size - this.waiting;
-      const free = Math.min(
-        this.concurrency - busy,
-        this.concurrency * MAX_WAITING_PER_SLOT - this.active.size,
-      );
+      const free = Math.min(this.slots.free, this.concurrency * MAX_WAITING_PER_SLOT - this.slots.jobs);
       let claimed = 0;
       if (free > 0) {
         this.claiming = true;
@@ -141,7 +137,7 @@ export class IngestWorker implements JobQueue {
             this.claiming = false;
           });
           claimed = jobs.length;
-          for (const job of jobs) this.track(job, runJob(this.deps, job, this.owner, this.stopping.signal));
+          for (const job of jobs) this.run(job);
         } catch (err) {
           log.warn('could not claim ingest jobs', { error: (err as Error).message });
         }

@@ -120,7 +120,7 @@ async function backlog(
   base: string,
   pid: number,
   send: (method: string, path: string, body?: Buffer, type?: string) => Promise<Reply>,
-  json: (method: string, path: string, value?: unknown) => Promise<any>,
+  json: (method: string, path: string, value?: unknown) => Promise<ReturnType<typeof JSON.parse>>,
   count: number,
 ): Promise<Scenario & { list: Probe; file_counts: unknown }> {
   const name = `backlog (${count} × 1 MB, attached one by one, 4 uploads at a time)`;
@@ -147,10 +147,18 @@ async function backlog(
     }
   };
   await Promise.all([uploader(), uploader(), uploader(), uploader()]);
+  const uploaded = (performance.now() - started) / 1000;
   let state = await json('GET', `/v1/vector_stores/${store.id}`);
+  let firstDone: number | null = null;
+  let reported = -1;
   while (state.file_counts.in_progress > 0) {
     await new Promise((r) => setTimeout(r, 250));
     state = await json('GET', `/v1/vector_stores/${store.id}`);
+    const done = state.file_counts.completed + state.file_counts.failed;
+    if (done > 0) firstDone ??= (performance.now() - started) / 1000;
+    if (done !== reported)
+      progress(`${done}/${count} files done at ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    reported = done;
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
@@ -159,6 +167,8 @@ async function backlog(
     name,
     driver_resets: 0,
     seconds: round(seconds, 1),
+    uploads_seconds: round(uploaded, 1),
+    first_file_seconds: firstDone === null ? null : round(firstDone, 1),
     file_counts: state.file_counts,
     last_error: failed.data?.[0]?.last_error ?? null,
     health: await health.stop(),

@@ -23,7 +23,7 @@ export interface ChunkRow {
  */
 export const SLICE_ROWS = 256;
 export const SLICE_BYTES = 4 * 1024 * 1024;
-const SLICE_MS = 250;
+const SLICE_MS = 100;
 /** Each INSERT aims at this long (its row count follows the last one's time): the engine's thread answers
  * its ping between two statements only. */
 const STATEMENT_MS = 50;

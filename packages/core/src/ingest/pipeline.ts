@@ -120,7 +120,9 @@ async function runStages(
       ),
     );
     await check();
-    deps.slot?.embedding();
+    // Requests to a provider are waited for (and shared with other files) without a slot; the local
+    // embedder computes, so its job keeps the slot.
+    if (deps.embedder.kind !== 'local') deps.slot?.embedding();
     const embedded = await staged(embedChunks(sql, deps.embedder, chunks, abort.signal));
     await staged(deps.slot?.write(abort.signal) ?? Promise.resolve());
     await check();

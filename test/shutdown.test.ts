@@ -3,7 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
+import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { admin, dbName, nativeUrl, poolerUrl, withDatabase } from './engine.ts';
 import { type RunningServer, startServer, tempDir } from './server.ts';
 
 // SIGTERM ends the real server (npm start's entry point) whatever it is doing: files ingesting, a client
@@ -108,4 +110,42 @@ describe('SIGTERM', { timeout: 180_000 }, () => {
     expect(server.output()).toMatch(/still running after \d+ s; closing their connections/);
     expect(doctor(dir).status).toBe(0);
   });
+
+  // On an external database the leases are what another process (or the next start) goes by: each job must
+  // have let go of its own. Runs where a native server is configured (npm run test:engines).
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'on native PostgreSQL through PgBouncer: every job is released, no draft is left',
+    async () => {
+      const name = dbName('db');
+      const root = admin();
+      await root.unsafe(`CREATE DATABASE ${name}`);
+      const direct = postgres(withDatabase(nativeUrl(), name), { max: 1, onnotice: () => {} });
+      try {
+        server = await startServer({ DATABASE_URL: withDatabase(poolerUrl(), name), INLINE_MAX_BYTES: '0' });
+        const client = clientOf(server);
+        const store = (await client.vectorStores.create({ name: 'native' })).id;
+        for (let i = 0; i < 6; i++) {
+          const file = await client.files.create({
+            file: await toFile(Buffer.from(text(`n${i}`, 3000)), `n${i}.txt`),
+            purpose: 'assistants',
+          });
+          await client.vectorStores.files.create(store, { file_id: file.id });
+        }
+        // Stop once jobs hold leases (the worker has claimed them).
+        while ((await direct`SELECT 1 FROM vector_store_files WHERE lease_owner IS NOT NULL`).length === 0)
+          await sleep(20);
+        expect(await server.stop('SIGTERM')).toBe(0);
+        expect(server.output()).toContain('stopped cleanly');
+        const rows = await direct<{ status: string; lease_owner: string | null }[]>`
+          SELECT status, lease_owner FROM vector_store_files`;
+        expect(rows.filter((r) => r.status === 'in_progress').length).toBeGreaterThan(0);
+        expect(rows.filter((r) => r.lease_owner !== null)).toEqual([]);
+        expect(await direct`SELECT * FROM chunk_drafts`).toEqual([]);
+      } finally {
+        await direct.end();
+        await root.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await root.end();
+      }
+    },
+  );
 });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { DoctorReport } from '@vsdb/core/doctor';
 import OpenAI, { toFile } from 'openai';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,11 +27,15 @@ const text = (tag: string, n: number) =>
     (_, i) => `${tag} paragraph ${i}: the shutdown test writes ${tag}-${i} words that must all survive.`,
   ).join('\n\n');
 
-function doctor(dir: string) {
-  return spawnSync(process.execPath, [join(import.meta.dirname, '../packages/core/src/doctor-cli.ts')], {
-    env: { PATH: process.env.PATH ?? '', EMBEDDING_DIMENSIONS: '64', DATA_DIR: dir },
-    encoding: 'utf8',
-  });
+function doctor(dir: string, ...args: string[]) {
+  return spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, '../packages/core/src/doctor-cli.ts'), ...args],
+    {
+      env: { PATH: process.env.PATH ?? '', EMBEDDING_DIMENSIONS: '64', DATA_DIR: dir },
+      encoding: 'utf8',
+    },
+  );
 }
 
 const clientOf = (s: RunningServer) => new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'local', maxRetries: 0 });
@@ -59,12 +64,16 @@ describe('SIGTERM', { timeout: 180_000 }, () => {
       counts = (await client.vectorStores.retrieve(store)).file_counts;
     }
     expect(counts.in_progress).toBeGreaterThan(0);
-    expect(await server.stop('SIGTERM')).toBe(0);
+    const code = await server.stop('SIGTERM');
     const out = server.output();
+    expect(code, out).toBe(0);
     expect(out).toContain('stopped cleanly');
     expect(out).not.toMatch(/shutdown still waiting|ERROR/);
     expect(out).toMatch(/job stopped: cancelled, detached or handed back/);
-    expect(doctor(dir).status).toBe(0);
+    // Nothing is broken. A stopped job removes its draft unless its stage took more than the 3 s it is
+    // given (a loaded machine): the doctor then reports the draft, which the job's next run removes.
+    const stopped = JSON.parse(doctor(dir, '--json').stdout) as DoctorReport;
+    expect(stopped.checks.filter((c) => !c.ok && c.name !== 'no_orphan_drafts')).toEqual([]);
 
     server = await startServer(env);
     client = clientOf(server);
@@ -109,6 +118,30 @@ describe('SIGTERM', { timeout: 180_000 }, () => {
     expect(server.output()).toContain('stopped cleanly');
     expect(server.output()).toMatch(/still running after \d+ s; closing their connections/);
     expect(doctor(dir).status).toBe(0);
+  });
+
+  it('a second signal ends the process at once, while the first still waits for a stalled upload', async () => {
+    server = await startServer({ DATA_DIR: tempDir() });
+    const url = new URL(server.url);
+    const stalled = connect(Number(url.port), url.hostname);
+    stalled.on('error', () => {});
+    stalled.write('POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc');
+    const proc = server.proc;
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    const stopping = new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        if (d.toString().includes('SIGTERM: stopping')) resolve();
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+    });
+    proc.kill('SIGTERM');
+    await stopping;
+    proc.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(server.output()).toContain('SIGINT again: exiting without waiting');
+    expect(server.output()).not.toContain('closing their connections'); // it did not wait the 10 s
+    stalled.destroy();
   });
 
   // On an external database the leases are what another process (or the next start) goes by: each job must

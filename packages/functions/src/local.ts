@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     );
   const maintenance = setInterval(maintain, MAINTENANCE_EVERY_MS);
   maintenance.unref();
-  setTimeout(maintain, 10_000).unref();
+  const firstMaintenance = setTimeout(maintain, 10_000).unref();
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const ms = Math.round(performance.now() - started);
@@ -63,9 +63,14 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C again): stop waiting. As safe as a kill.
+      log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
     stopping = true;
     clearInterval(maintenance);
+    clearTimeout(firstMaintenance);
     log.info(
       `${signal}: stopping (in-flight requests have ${DRAIN_MS / 1000} s, ingest jobs are handed back)`,
     );

@@ -245,7 +245,8 @@ async function main() {
     { name: 'large PDF (200 pages)', files: [{ filename: 'large.pdf', bytes: await largePdf(200) }] },
     ...(await pathologicalFiles()).map((f) => ({ name: f.name, files: [f] })),
   ];
-  // --scenarios=N runs the first N only (a short trial); --backlog-only skips to the backlog.
+  // --scenarios=N runs the first N only (a short trial); --backlog-only skips to the backlog, --no-backlog
+  // skips it, --backlog-files=N sizes it.
   const limit = process.argv.includes('--backlog-only')
     ? 0
     : Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
@@ -253,7 +254,8 @@ async function main() {
   const results: object[] = [];
   let peakRss = idleRss;
   if (!process.argv.includes('--no-backlog')) {
-    const r = await backlog(base, pid, send, json, quick ? 8 : 20);
+    const files = process.argv.find((a) => a.startsWith('--backlog-files='))?.slice(16);
+    const r = await backlog(base, pid, send, json, Number(files ?? (quick ? 8 : 20)));
     r.driver_resets = driverResets;
     driverResets = 0;
     peakRss = Math.max(peakRss, r.peak_rss_mb);

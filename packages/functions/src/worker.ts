@@ -38,7 +38,7 @@ async function runBatch(event: SQSEvent, context?: Context): Promise<SQSBatchRes
   const slots = new IngestSlots(config.INGEST_CONCURRENCY);
   let wake: () => void = () => {};
   slots.onFree = () => wake();
-  holdEmbeddingsWhile(ingest.embedder, () => records.length > 0 || slots.preparing > 0);
+  holdEmbeddingsWhile(ingest.embedder, () => records.length > 0 || slots.busy > 0);
   const runRecord = async (record: SQSRecord) => {
     const fields = {
       message_id: record.messageId,

@@ -29,12 +29,15 @@ describe('ingest slots', () => {
       jobs.push(job);
     }
     expect(slots.preparing).toBe(0);
+    expect(slots.busy).toBe(0);
     expect(slots.free).toBe(2);
     // One coalesced request answers all six at once.
     const signal = new AbortController().signal;
     const writes = jobs.map((j) => j.write(signal));
     const granted = await Promise.all(writes.map(settled));
     expect(granted).toEqual([true, true, false, false, false, false]);
+    // Writing or queued to write: the jobs claimed after them will want embeddings too.
+    expect(slots.busy).toBe(6);
     // Jobs back from their embeddings come before new ones.
     expect(slots.free).toBe(0);
     jobs[0]!.leave();

@@ -46,6 +46,11 @@ export class IngestSlots {
     return this.phases.size;
   }
 
+  /** Jobs not waiting for embeddings: preparing, or back from them (more jobs start once they end). */
+  get busy(): number {
+    return this.count('preparing', 'ready', 'writing');
+  }
+
   /** Jobs still reading, extracting or chunking: their inputs are still to come to the embedder. */
   get preparing(): number {
     return this.count('preparing');

@@ -36,8 +36,9 @@ export class IngestWorker implements JobQueue {
     this.deps = deps;
     this.slots = new IngestSlots(opts.concurrency);
     this.slots.onFree = () => this.wake();
-    // Jobs still extracting or chunking will want embeddings too: the requests wait for them.
-    holdEmbeddingsWhile(deps.embedder, () => this.slots.preparing > 0 || this.claiming);
+    // Jobs still extracting or chunking will want embeddings too, and so will the jobs claimed once the
+    // writers free their slots: the requests wait for them (up to the coalescer's bound).
+    holdEmbeddingsWhile(deps.embedder, () => this.slots.busy > 0 || this.claiming);
     this.concurrency = opts.concurrency;
     this.pollMs = opts.pollMs ?? 2000;
   }

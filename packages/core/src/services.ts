@@ -108,7 +108,13 @@ async function assemble(config: Config, role: Role, logger: Logger, db: Database
   // The one place the job queue is chosen. Only the local server keeps a worker pool; a Lambda function
   // runs small jobs in its request and wakes the worker function through SQS.
   const worker =
-    role === 'server' ? new IngestWorker(ingest, { concurrency: config.INGEST_CONCURRENCY }) : undefined;
+    role === 'server'
+      ? new IngestWorker(ingest, {
+          concurrency: config.INGEST_CONCURRENCY,
+          // The embedded engine runs one statement at a time: one job writes, so a read waits behind one.
+          writers: db.kind === 'embedded' ? 1 : config.INGEST_CONCURRENCY,
+        })
+      : undefined;
   const queue: JobQueue =
     config.JOB_QUEUE === 'sqs'
       ? new SqsJobQueue(

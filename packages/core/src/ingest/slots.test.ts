@@ -75,4 +75,17 @@ describe('ingest slots', () => {
     a.leave();
     expect(await settled(writes[2]!)).toBe(true);
   });
+
+  it('let fewer jobs write than prepare when told (the embedded engine: one writer)', async () => {
+    const slots = new IngestSlots(2, 1);
+    const [a, b] = [slots.enter(), slots.enter()];
+    const signal = new AbortController().signal;
+    const writes = [a.write(signal), b.write(signal)];
+    expect(await Promise.all(writes.map(settled))).toEqual([true, false]);
+    // The other slot still takes a new job to prepare.
+    expect(slots.free).toBe(0);
+    a.leave();
+    expect(await settled(writes[1]!)).toBe(true);
+    expect(slots.free).toBe(1);
+  });
 });

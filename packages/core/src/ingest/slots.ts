@@ -25,9 +25,15 @@ export class IngestSlots {
   onFree: () => void = () => {};
 
   private size: number;
+  private writers: number;
 
-  constructor(size: number) {
+  /**
+   * `writers` bounds the jobs that write at once, below `size`: on the embedded engine (one thread, one
+   * connection) two writers are no faster than one, and a read waits behind each one's statement.
+   */
+  constructor(size: number, writers = size) {
     this.size = size;
+    this.writers = Math.min(writers, size);
   }
 
   private count(...phases: Phase[]): number {
@@ -92,7 +98,12 @@ export class IngestSlots {
 
   /** Gives free slots to the jobs back from their embeddings first, then tells the claimer. */
   private handOff(): void {
-    while (this.queue.length && this.count('preparing', 'writing') < this.size) this.queue.shift()!.grant();
+    while (
+      this.queue.length &&
+      this.count('preparing', 'writing') < this.size &&
+      this.count('writing') < this.writers
+    )
+      this.queue.shift()!.grant();
     this.onFree();
   }
 }

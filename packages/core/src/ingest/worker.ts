@@ -32,9 +32,9 @@ export class IngestWorker implements JobQueue {
   private slots: IngestSlots;
   private claiming = false;
 
-  constructor(deps: IngestDeps, opts: { concurrency: number; pollMs?: number }) {
+  constructor(deps: IngestDeps, opts: { concurrency: number; writers?: number; pollMs?: number }) {
     this.deps = deps;
-    this.slots = new IngestSlots(opts.concurrency);
+    this.slots = new IngestSlots(opts.concurrency, opts.writers);
     this.slots.onFree = () => this.wake();
     // Jobs still extracting or chunking will want embeddings too, and so will the jobs claimed once the
     // writers free their slots: the requests wait for them (up to the coalescer's bound).

@@ -47,6 +47,20 @@ const rssMb = (pid: number) => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
+/** Samples a process's resident memory every 50 ms; `stop` ends it and gives the peak in MB. */
+function sampleRss(pid: number) {
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  return {
+    stop: () => {
+      clearInterval(sampler);
+      return peak;
+    },
+  };
+}
+
 /** Probes one path back to back on its own keep-alive connection until stopped. */
 function probe(base: string, path: string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -129,10 +143,7 @@ async function backlog(
   const paragraphs = loadTextCorpus()
     .docs.flatMap((d) => d.text.split(/\n\s*\n/))
     .filter((p) => p.trim().length > 40);
-  let peak = rssMb(pid);
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid));
-  }, 50);
+  const rss = sampleRss(pid);
   const health = probe(base, '/health');
   const read = probe(base, `/v1/vector_stores/${store.id}`);
   const list = probe(base, `/v1/vector_stores/${store.id}/files?limit=100`);
@@ -161,7 +172,7 @@ async function backlog(
     reported = done;
   }
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
+  const peak = rss.stop();
   const failed = await json('GET', `/v1/vector_stores/${store.id}/files?filter=failed&limit=1`);
   const result = {
     name,
@@ -263,10 +274,7 @@ async function main() {
   }
   for (const s of scenarios) {
     progress(`ingesting ${s.name}`);
-    let peak = rssMb(pid);
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssMb(pid));
-    }, 50);
+    const rss = sampleRss(pid);
     const health = probe(base, '/health');
     const read = probe(base, `/v1/vector_stores/${store.id}`);
     const started = performance.now();
@@ -283,7 +291,7 @@ async function main() {
       state = await json('GET', `/v1/vector_stores/${store.id}/file_batches/${batch.id}`);
     }
     const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
+    const peak = rss.stop();
     const failed = await json(
       'GET',
       `/v1/vector_stores/${store.id}/file_batches/${batch.id}/files?filter=failed&limit=1`,

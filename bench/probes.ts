@@ -99,7 +99,7 @@ export async function sqlSearch(sql: Sql, store: string, query: Float32Array): P
   const v = vectorText(query);
   const started = performance.now();
   const rows = await sql<{ id: number }[]>`
-    SELECT id, embedding <=> ${v}::halfvec AS distance FROM chunks
+    SELECT id, embedding <=> ${v} AS distance FROM chunks
     WHERE vector_store_id = ${store} ORDER BY distance LIMIT 10`;
   return { ms: performance.now() - started, ids: rows.map((r) => r.id) };
 }
@@ -107,7 +107,7 @@ export async function sqlSearch(sql: Sql, store: string, query: Float32Array): P
 /** The scan the planner picks for the bare statement under the current settings. */
 export async function sqlPlan(sql: Sql, store: string, query: Float32Array): Promise<string> {
   const rows = await sql<{ 'QUERY PLAN': string }[]>`
-    EXPLAIN SELECT id, embedding <=> ${vectorText(query)}::halfvec AS distance FROM chunks
+    EXPLAIN SELECT id, embedding <=> ${vectorText(query)} AS distance FROM chunks
     WHERE vector_store_id = ${store} ORDER BY distance LIMIT 10`;
   const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
   return /chunks_embedding/.test(plan) ? 'hnsw' : 'exact';

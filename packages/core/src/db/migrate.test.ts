@@ -1,10 +1,12 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../../test/config.ts';
 import { engine, isNative, nativeUrl, withDatabase } from '../../../../test/engine.ts';
 import { emptyDatabase } from '../../../../test/helpers.ts';
+import { insertChunks, seedStore } from '../../../../test/search-fixtures.ts';
+import { searchChunks } from '../search/search.ts';
 import { type Database, openDatabase } from './client.ts';
 import {
   assertDimensions,
@@ -30,6 +32,12 @@ const tables = async () =>
     await db.sql<{ t: string }[]>`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`
   ).map((r) => r.t);
 
+const embeddingType = async () =>
+  (
+    await db.sql<{ t: string }[]>`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute
+      WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`
+  )[0]?.t;
+
 describe(`migration runner on a fresh database (${engine})`, () => {
   it('prints the pending SQL without changing anything', async () => {
     const text = await pendingSql(db.sql, { dimensions });
@@ -52,11 +60,11 @@ describe(`migration runner on a fresh database (${engine})`, () => {
         'api_keys',
       ]),
     );
-    const [col] = await db.sql`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute
-      WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`;
-    expect(col?.t).toBe(`halfvec(${dimensions})`);
+    // 0008: full-precision vectors on the WebAssembly engine, halfvec on a native server.
+    const type = isNative ? 'halfvec' : 'vector';
+    expect(await embeddingType()).toBe(`${type}(${dimensions})`);
     const indexes = await db.sql`SELECT indexdef FROM pg_indexes WHERE tablename = 'chunks'`;
-    expect(indexes.map((i) => i.indexdef).join('\n')).toMatch(/USING hnsw \(embedding halfvec_cosine_ops\)/);
+    expect(indexes.map((i) => i.indexdef).join('\n')).toContain(`USING hnsw (embedding ${type}_cosine_ops)`);
     expect(indexes.map((i) => i.indexdef).join('\n')).toMatch(/USING gin \(tsv\)/);
 
     expect(await migrateUp(db.sql, { dimensions })).toEqual([]);
@@ -79,6 +87,39 @@ describe(`migration runner on a fresh database (${engine})`, () => {
     expect((await migrationStatus(db.sql, dir))[0]?.state).toBe('changed');
     await expect(migrateUp(db.sql, { dimensions, dir })).rejects.toThrow(/changed after it was applied/);
     await expect(migrateDown(db.sql, { dimensions, dir })).rejects.toThrow(/changed after it was applied/);
+  });
+
+  it('keeps halfvec in a database that already holds embeddings, and searches it the same', async () => {
+    await migrateDown(db.sql, { dimensions, steps: 99 });
+    const dir = mkdtempSync(join(tmpdir(), 'vsdb-migrations-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    for (const f of ['0008_wasm_vectors.up.sql', '0008_wasm_vectors.down.sql']) rmSync(join(dir, f));
+    await migrateUp(db.sql, { dimensions, dir });
+    expect(await embeddingType()).toBe(`halfvec(${dimensions})`);
+    await seedStore(db.sql, { project: 'proj_m', store: 'vs_m', file: 'file_m' });
+    const near = Array.from({ length: dimensions }, (_, i) => (i === 0 ? 1 : 0));
+    const far = Array.from({ length: dimensions }, (_, i) => (i === 1 ? 1 : 0));
+    await insertChunks(db.sql, 'vs_m', 'file_m', [
+      { content: 'far', embedding: far },
+      { content: 'near', embedding: near },
+    ]);
+    expect((await migrateUp(db.sql, { dimensions })).map((m) => m.version)).toEqual([8]);
+    expect(await embeddingType()).toBe(`halfvec(${dimensions})`);
+    const page = await searchChunks(db.sql, {
+      projectId: 'proj_m',
+      vectorStoreIds: ['vs_m'],
+      embedding: near,
+      text: null,
+      mode: 'vector',
+      limit: 2,
+      efSearch: 40,
+    });
+    expect(page.data.map((h) => [h.content, h.score])).toEqual([
+      ['near', 1],
+      ['far', 0],
+    ]);
+    await migrateDown(db.sql, { dimensions, steps: 99 });
+    await migrateUp(db.sql, { dimensions });
   });
 
   it('records the dimension and refuses a config that disagrees', async () => {

@@ -33,6 +33,7 @@ const centers = Array.from({ length: CLUSTERS }, () => unitVector(rand, D));
 let big: { id: number; vector: number[]; bucket: number }[] = [];
 const textTargets: number[][] = []; // embedding of the doc holding IDENTIFIERS[i]
 const multi: { id: number; vector: number[] }[] = [];
+let type: 'halfvec' | 'vector';
 
 const clustered = (center: number[]) => normalize(center.map((x) => x + 0.12 * gaussian(rand)));
 
@@ -42,7 +43,12 @@ beforeAll(async () => {
   const indexdef = async () =>
     (await sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding'`)[0]?.indexdef;
   const migrated = await indexdef();
-  expect(migrated).toMatch(/USING hnsw \(embedding halfvec_cosine_ops\)/);
+  // halfvec, or full-precision vector on the WebAssembly engine (migration 0008).
+  type = (
+    await sql<{ type: 'halfvec' | 'vector' }[]>`SELECT format_type(atttypid, NULL) AS type
+      FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`
+  )[0]!.type;
+  expect(migrated).toContain(`USING hnsw (embedding ${type}_cosine_ops)`);
   // Building the index once is ~6x faster than maintaining it row by row in WASM; it is rebuilt
   // below with the migration's definition (checked).
   await sql`DROP INDEX chunks_embedding`;
@@ -98,11 +104,13 @@ beforeAll(async () => {
 
   await sql.begin(async (tx) => {
     await tx`SELECT set_config('maintenance_work_mem', '256MB', true)`;
-    await tx`CREATE INDEX chunks_embedding ON chunks USING hnsw (embedding halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`;
+    await (type === 'vector'
+      ? tx`CREATE INDEX chunks_embedding ON chunks USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`
+      : tx`CREATE INDEX chunks_embedding ON chunks USING hnsw (embedding halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`);
   });
   expect(await indexdef()).toBe(migrated);
 
-  // Ground truth from what the database holds (halfvec-rounded), brute-forced below in float64.
+  // Ground truth from what the database holds (rounded to its type), brute-forced below in float64.
   const stored = await sql<{ id: number; v: string; bucket: number }[]>`
     SELECT id, embedding::text AS v, (attributes->>'bucket')::int AS bucket FROM chunks
     WHERE vector_store_id = 'vs_big' ORDER BY id`;
@@ -137,9 +145,11 @@ function cosineDistance(a: number[], b: number[]): number {
   return 1 - dot / Math.sqrt(na * nb);
 }
 
-/** The query as the database sees it: rounded to half precision. */
+/** The query as the database sees it: rounded to the column's type. */
 async function asStored(q: number[]): Promise<number[]> {
-  const [row] = await db.sql<{ v: string }[]>`SELECT ${toSql(q)}::halfvec::text AS v`;
+  const [row] = await (type === 'vector'
+    ? db.sql<{ v: string }[]>`SELECT ${toSql(q)}::vector::text AS v`
+    : db.sql<{ v: string }[]>`SELECT ${toSql(q)}::halfvec::text AS v`);
   return JSON.parse(row!.v) as number[];
 }
 

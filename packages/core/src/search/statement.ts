@@ -49,7 +49,8 @@ const scopeCte = (sql: Sql, o: StatementOptions) => sql`
  * `e`, the exact scan (ordering by cosine_distance(), which no index serves); `vc`, the k nearest.
  */
 function vectorCtes(sql: Sql, o: StatementOptions, where: Fragment): Fragment[] {
-  const v = sql`${o.vector}::halfvec`;
+  // No cast: the parameter takes the column's type (halfvec, or vector on the embedded engine: 0008).
+  const v = sql`${o.vector}`;
   const outer = sql`v.vector_store_id = ANY((SELECT ids FROM s)::text[])${
     o.filter ? sql` AND ${o.filterOver(sql`v.attributes`)}` : sql``
   }`;
@@ -103,7 +104,7 @@ function scoredCte(sql: Sql, o: StatementOptions): Fragment {
   }
   return sql`scored AS (
     SELECT y.id, ${vectorScore(sql, sql`y.distance`)} AS vector, ${textScoreOf(sql, sql`y.bm25`)} AS text, y.bm25
-    FROM (SELECT c.id, c.embedding <=> ${o.vector}::halfvec AS distance,
+    FROM (SELECT c.id, c.embedding <=> ${o.vector} AS distance,
             CASE WHEN c.tsv @@ tq.query THEN ${bm25Of(sql, sql`c.tsv`)} ELSE 0 END AS bm25
           FROM (SELECT id FROM kw UNION SELECT id FROM vc) u JOIN chunks c ON c.id = u.id
             CROSS JOIN tq LEFT JOIN qt ON true) y

@@ -1,4 +1,5 @@
 // Where a search's time goes, from the client's wait down to the database's own work.
+import { spawn } from 'node:child_process';
 import { openDatabase } from '@vsdb/core/db/client';
 import { explainSearch } from '@vsdb/core/search/search';
 import type { BenchApp } from './db.ts';
@@ -23,6 +24,22 @@ async function httpFloor(url: string, store: string, query: Float32Array): Promi
 }
 
 /**
+ * The least any HTTP API could add: a bare node:http server in a process of its own (as the app is) that
+ * reads the same request and answers a 404, with no framework, auth or logging.
+ */
+async function bareHttpServer(): Promise<{ url: string; close: () => void }> {
+  const code = `const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => {
+    r.writeHead(404, { 'content-type': 'application/json' }); r.end('{"error":{"message":"no such route"}}'); }); });
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (c) => reject(new Error(`the bare HTTP server exited ${c}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, close: () => child.kill() };
+}
+
+/**
  * The unfiltered search, every query through each layer in turn: the API; an answer without a search
  * (`http`); the search core; the core with named prepared statements (`DATABASE_PREPARE=true`, one
  * round trip and a cached plan; what the embedded engine's client always does); the bare statement,
@@ -43,10 +60,12 @@ export async function measureBreakdown(
       : null;
   const namedSql = named?.sql ?? sql;
   const hnsw = { scan: 'hnsw' as const, efSearch };
+  const bare = await bareHttpServer();
   try {
     const runs = await interleave(queries, {
       api: (q) => apiSearch(app.url, store, q, keys),
       http: (q) => httpFloor(app.url, store, q),
+      bare_http: (q) => httpFloor(bare.url, store, q),
       core: (q) => coreSearch(sql, store, q, { efSearch }),
       core_prepared: (q) => coreSearch(namedSql, store, q, { efSearch }),
       sql: (q) => withSqlScan(sql, hnsw, (tx) => sqlSearch(tx, store, q)),
@@ -69,6 +88,7 @@ export async function measureBreakdown(
     const out = {
       api_p50_ms: ms(runs.api),
       http_p50_ms: ms(runs.http),
+      bare_http_p50_ms: ms(runs.bare_http),
       core_p50_ms: ms(runs.core),
       core_prepared_p50_ms: ms(runs.core_prepared),
       sql_p50_ms: ms(runs.sql),
@@ -88,8 +108,11 @@ export async function measureBreakdown(
         2,
       ),
       http_share_of_floor: round(out.http_p50_ms / out.sql_p50_ms, 2),
+      // The ratio of an API that added nothing but a bare HTTP round trip to the bare statement.
+      overhead_ratio_bare_http: round((out.bare_http_p50_ms + out.sql_p50_ms) / out.sql_p50_ms, 2),
     };
   } finally {
+    bare.close();
     await named?.close();
   }
 }

@@ -68,6 +68,10 @@ export const FIGURES: Record<string, string> = {
   'search.core_p50_ms': 'Median of searchChunks called directly (no HTTP): the search core, one statement',
   'search.breakdown.http_p50_ms':
     'Median of an answer without a search (POST of the same body to a path the app lacks: HTTP, auth, router, 404)',
+  'search.breakdown.bare_http_p50_ms':
+    'The same POST to a bare node:http server in a process of its own (no framework, auth or logging; a 404): the least any HTTP API adds',
+  'search.breakdown.overhead_ratio_bare_http':
+    '(bare_http_p50_ms + sql_p50_ms) / sql_p50_ms: overhead_ratio of an API that added nothing but a bare HTTP round trip',
   'search.breakdown.core_prepared_p50_ms':
     'The search core with named prepared statements (DATABASE_PREPARE=true: one round trip, a cached plan)',
   'search.breakdown.sql_prepared_p50_ms': 'The bare SQL top-10 with a named prepared statement',

@@ -10,7 +10,7 @@ export function searchBreakdown(r: BenchResult): string[] {
     "#### Where a search's time goes",
     '',
     'The unfiltered search, each query through every layer in turn. `http`: the same request to a path the app lacks ' +
-      '(HTTP both ways, auth, router, a 404). Prepared: named statements (`DATABASE_PREPARE=true`; one round trip ' +
+      '(HTTP both ways, auth, router, a 404); `bare http`: the same to a bare node:http server in its own process. Prepared: named statements (`DATABASE_PREPARE=true`; one round trip ' +
       'instead of two and a plan the server keeps; the embedded engine always uses them). Planning and execution: ' +
       "EXPLAIN ANALYZE of the core's statement.",
     '',
@@ -19,6 +19,7 @@ export function searchBreakdown(r: BenchResult): string[] {
         'Engine',
         'API p50 ms',
         'http ms',
+        'bare http ms',
         'core ms',
         'core prepared ms',
         'bare SQL ms',
@@ -35,6 +36,7 @@ export function searchBreakdown(r: BenchResult): string[] {
           name,
           num(b.api_p50_ms),
           num(b.http_p50_ms),
+          num(b.bare_http_p50_ms),
           num(b.core_p50_ms),
           num(b.core_prepared_p50_ms),
           num(b.sql_p50_ms),

@@ -14,7 +14,9 @@ function missedBecause(g: Goal, r: BenchResult): string {
       return (
         `the bare index scan takes ${num(s.sql_p50_ms)} ms; the search core, one statement with the plan, the ` +
         `scan settings, the scan and the page's content, takes ${num(s.core_p50_ms)} ms; HTTP, JSON and ` +
-        `validation bring it to ${num(s.p50_ms)} ms`
+        `validation bring it to ${num(s.p50_ms)} ms. A bare node:http server answers the same POST in ` +
+        `${num(s.breakdown.bare_http_p50_ms)} ms, so an API adding nothing but HTTP would stand at ` +
+        `${num(s.breakdown.overhead_ratio_bare_http, 2)}${r.native?.search ? ` (native: ${num(r.native.search.breakdown.overhead_ratio_bare_http, 2)})` : ''}`
       );
     case 'requests':
       return `${num(i.files)} files made ${num(i.embedding_requests)} requests where ${num(i.embedding_requests_min)} could carry all ${num(i.chunks)} chunks: requests are shared only by the jobs in flight within the coalescer's wait (100 ms after the last input, 2 s at most), and the fewest requests need first-fit packing of all of them at once; one large file needs ${num(i.single_file.embedding_requests)} for a minimum of ${num(i.single_file.embedding_requests_min)}`;

@@ -262,6 +262,9 @@ async function main() {
     ? 0
     : Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
   scenarios.splice(limit);
+  // --scenario=TEXT runs the scenarios whose name holds TEXT (e.g. --scenario=CSV --no-backlog).
+  const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice(11);
+  if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => s.name.includes(only)));
   const results: object[] = [];
   let peakRss = idleRss;
   if (!process.argv.includes('--no-backlog')) {

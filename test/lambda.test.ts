@@ -265,6 +265,11 @@ describe('maintenance handler (cron)', () => {
     // A cached embedding nobody used for longer than EMBEDDING_CACHE_RETENTION_DAYS (90).
     await db.sql`INSERT INTO embedding_cache (model, dimensions, text_sha256, embedding, used_at)
       VALUES ('openai:old', 3, '\\x00', '[1,0,0]', now() - interval '91 days')`;
+    // The terms of a draft removed by a job that stopped before tidying them (migration 0009).
+    await db.sql`INSERT INTO chunk_draft_terms (vector_store_id, file_id, generation, lexeme, chunks)
+      VALUES (${storeId}, 'file_gone', 1, 'stale', 1)`;
+    await db.sql`INSERT INTO term_backlog (vector_store_id, file_id, generation, counted)
+      VALUES (${storeId}, 'file_gone', 1, false)`;
 
     const report = await maintenance();
     expect(report).toEqual({
@@ -274,7 +279,9 @@ describe('maintenance handler (cron)', () => {
       requeued_jobs: 1,
       purged_blobs: 1,
       purged_embeddings: 1,
+      settled_terms: 1,
     });
+    expect(await db.sql`SELECT * FROM chunk_draft_terms WHERE file_id = 'file_gone'`).toEqual([]);
     expect((await call(httpEvent('GET', `/v1/files/${oldFile.json.id}`, { headers: auth }))).status).toBe(
       404,
     );

@@ -8,6 +8,7 @@ import { closeLocalEmbedder, LocalEmbeddingProvider } from '../embedding/local.t
 import { keywordSearch } from '../search/search.ts';
 import { vectorStoreFileChunks } from '../vector-store-files/chunks.ts';
 import {
+  BACKLOG_TERMS,
   type ChunkRow,
   completeJob,
   type Draft,
@@ -15,13 +16,15 @@ import {
   openDraft,
   publishDraft,
   SLICE_ROWS,
+  settleTerms,
   slicesOf,
   writeSlice,
 } from './chunk-write.ts';
 import { embedChunks } from './embed.ts';
 
 // Chunks written as a draft in slices (migration 0007): hidden from readers and from the statistics of
-// 0004 until one publish, which also replaces the file's earlier chunks; failed drafts leave nothing.
+// 0004 until one publish, which also replaces the file's earlier chunks; failed drafts leave nothing. A
+// published draft's terms count from the backlog until settled into chunk_terms (migration 0009).
 let db: Database;
 const rand = random(7);
 const D = 64;
@@ -67,10 +70,26 @@ async function kept() {
   const { sql } = db;
   const stores =
     await sql`SELECT id, chunk_count::int AS n, token_count::int AS tokens FROM vector_stores ORDER BY id`;
-  const terms =
-    await sql`SELECT vector_store_id, lexeme, chunks FROM chunk_terms WHERE chunks <> 0 ORDER BY 1, 2`;
+  const terms = await sql`
+    SELECT vector_store_id, lexeme, sum(chunks)::int AS chunks FROM (
+      SELECT vector_store_id, lexeme, chunks FROM chunk_terms
+      UNION ALL
+      SELECT p.vector_store_id, p.lexeme, p.chunks FROM term_backlog b
+        JOIN chunk_draft_terms p USING (vector_store_id, file_id, generation) WHERE b.counted) x
+    GROUP BY 1, 2 HAVING sum(chunks) <> 0 ORDER BY 1, 2`;
   return { stores, terms };
 }
+
+/** Nothing left of drafts: no draft, no draft term, no backlog. */
+async function tidy() {
+  const { sql } = db;
+  return {
+    drafts: (await sql`SELECT count(*)::int AS n FROM chunk_drafts`)[0]!.n,
+    terms: (await sql`SELECT count(*)::int AS n FROM chunk_draft_terms`)[0]!.n,
+    backlog: (await sql`SELECT count(*)::int AS n FROM term_backlog`)[0]!.n,
+  };
+}
+const TIDY = { drafts: 0, terms: 0, backlog: 0 };
 
 /** The same figures counted from the published chunks only. */
 async function counted() {
@@ -123,6 +142,11 @@ describe('chunk drafts', () => {
     expect(await kept()).toEqual(await counted());
     expect((await kept()).stores.map((s) => s.n)).toEqual([40, 0]);
     expect(await db.sql`SELECT * FROM chunk_drafts`).toEqual([]);
+    // Its terms count from the backlog until settled; then nothing of the draft is left.
+    expect(await db.sql`SELECT counted FROM term_backlog`).toEqual([{ counted: true }]);
+    expect(await settleTerms(db.sql)).toBe(1);
+    expect(await tidy()).toEqual(TIDY);
+    expect(await kept()).toEqual(await counted());
   });
 
   it('replace the earlier chunks in the publish; until then the earlier ones are what readers see', async () => {
@@ -143,7 +167,14 @@ describe('chunk drafts', () => {
       { attributes: { k: 1 } },
     ]);
     expect(await kept()).toEqual(await counted());
-    expect(await db.sql`SELECT * FROM chunk_draft_terms`).toEqual([]);
+    // The crashed attempt's terms are in the backlog uncounted, ours counted; settling leaves nothing.
+    expect(await db.sql`SELECT generation::text, counted FROM term_backlog ORDER BY generation`).toEqual([
+      { generation: crashed.generation, counted: false },
+      { generation: draft.generation, counted: true },
+    ]);
+    await settleTerms(db.sql);
+    expect(await tidy()).toEqual(TIDY);
+    expect(await kept()).toEqual(await counted());
   });
 
   it('write and publish nothing once the job is taken away, and leave nothing when discarded', async () => {
@@ -176,6 +207,7 @@ describe('chunk drafts', () => {
     expect([await found('beta'), await found('eps'), await found('zeta')]).toEqual([0, 0, 50]);
     expect(await allChunks()).toBe(600);
     expect(await kept()).toEqual(await counted());
+    expect(await tidy()).toEqual(TIDY);
   });
 
   it('keep the statistics exact when the file is detached while a draft is written', async () => {
@@ -192,21 +224,97 @@ describe('chunk drafts', () => {
       VALUES (${job.vectorStoreId}, ${job.fileId}, ${P}, 'completed', '{"type":"auto"}')`;
     await claim();
     expect(await completeJob(db.sql, job, OWNER, rows('theta', 3), { bytes: 1, tokens: 1 })).toBe(true);
-    expect(await db.sql`SELECT * FROM chunk_drafts`).toEqual([]);
+    expect(await tidy()).toEqual(TIDY);
     expect([await found('eta'), await found('theta')]).toEqual([0, 3]);
     expect(await kept()).toEqual(await counted());
   });
+});
 
-  it('add a draft holding more lexemes than one statement takes, exactly', async () => {
-    await claim();
-    const many = rows('omega', 70).map((r, i) => ({
+describe('the term backlog', () => {
+  /** 70 chunks of 100 words each found nowhere else: 7,000 lexemes, 3.5 transactions of the backlog. */
+  const wordy = (tag: string) =>
+    rows(tag, 70).map((r, i) => ({
       ...r,
-      content: Array.from({ length: 100 }, (_, j) => `q${i}x${j}`).join(' '),
+      content: Array.from({ length: 100 }, (_, j) => `${tag}${i}x${j}`).join(' '),
     }));
-    expect(await completeJob(db.sql, job, OWNER, many, { bytes: 1, tokens: 1 })).toBe(true);
+  const QUERY = 'q3x5 q10x7 q69x99';
+  const scores = async () =>
+    (
+      await keywordSearch(db.sql, {
+        projectId: P,
+        vectorStoreIds: [job.vectorStoreId],
+        text: QUERY,
+        limit: 20,
+      })
+    ).map((h) => [h.chunkId, h.bm25]);
+  const pending = async () =>
+    (await db.sql`SELECT count(*)::int AS n FROM chunk_draft_terms`)[0]!.n as number;
+
+  /** Writes and publishes `content` as the job's chunks, leaving its terms in the backlog. */
+  async function publish(content: ChunkRow[]) {
+    await claim();
+    const draft = (await openDraft(db.sql, job, OWNER))!;
+    for (const slice of slicesOf(content)) await writeAll(draft, slice);
+    expect(await publishDraft(db.sql, job, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    return draft;
+  }
+
+  it("counts a published file's terms at once and merges them into the statistics a batch a transaction", async () => {
+    await settleTerms(db.sql);
+    await publish(wordy('q'));
+    await settleTerms(db.sql, { only: { ...job, fileId: 'none' } }); // another file's: nothing to do
+    expect(await pending()).toBe(7000);
+    const before = await scores();
+    expect(before).toHaveLength(3); // one chunk for each rare word
+    expect(await kept()).toEqual(await counted());
+
+    expect(await settleTerms(db.sql, { limit: 1 })).toBe(1);
+    expect(await pending()).toBe(7000 - BACKLOG_TERMS);
+    expect(await kept()).toEqual(await counted());
+    expect(await scores()).toEqual(before);
+
+    expect(await settleTerms(db.sql)).toBe(3); // 2,000 + 2,000 + 1,000
+    expect(await tidy()).toEqual(TIDY);
     const [n] =
       await db.sql`SELECT count(*)::int AS n FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks > 0`;
-    expect(n!.n).toBe(7000); // two statements of the publish
+    expect(n!.n).toBe(7000);
+    expect(await kept()).toEqual(await counted());
+    expect(await scores()).toEqual(before);
+  });
+
+  it('stays exact when the file is re-ingested or detached before its terms are settled', async () => {
+    await publish(wordy('r'));
+    await publish(wordy('s')); // replaces r's chunks while r's terms are still in the backlog
+    expect([await found('r3x5'), await found('s3x5')]).toEqual([0, 1]);
+    expect(await kept()).toEqual(await counted());
+    await db.sql`DELETE FROM vector_store_files WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
+    expect(await kept()).toEqual(await counted());
+    expect((await kept()).stores.map((s) => s.n)).toEqual([0, 0]);
+    await settleTerms(db.sql);
+    expect(await tidy()).toEqual(TIDY);
+    expect(await kept()).toEqual(await counted());
+    expect(
+      await db.sql`SELECT lexeme FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks <> 0`,
+    ).toEqual([]);
+    await db.sql`INSERT INTO vector_store_files (vector_store_id, file_id, project_id, status, chunking_strategy)
+      VALUES (${job.vectorStoreId}, ${job.fileId}, ${P}, 'completed', '{"type":"auto"}')`;
+  });
+
+  it('is shared by settlers working at once, and drops the terms of a deleted store', async () => {
+    await publish(wordy('t'));
+    // A second store with a file of its own, published and then deleted before it is settled.
+    const other = { vectorStoreId: 'vs_w3', fileId: 'file_w3' };
+    await seedStore(db.sql, { project: P, store: other.vectorStoreId, file: other.fileId });
+    await db.sql`UPDATE vector_store_files SET status = 'in_progress', lease_owner = ${OWNER}
+      WHERE file_id = ${other.fileId}`;
+    const draft = (await openDraft(db.sql, other, OWNER))!;
+    expect(await writeSlice(db.sql, other, OWNER, draft, wordy('u').slice(0, 1))).toBe(1);
+    expect(await publishDraft(db.sql, other, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    await db.sql`DELETE FROM vector_stores WHERE id = ${other.vectorStoreId}`;
+
+    const steps = await Promise.all([settleTerms(db.sql), settleTerms(db.sql), settleTerms(db.sql)]);
+    expect(steps.reduce((a, b) => a + b, 0)).toBe(5); // 4 for t's 7,000 lexemes, 1 for u's 100
+    expect(await tidy()).toEqual(TIDY);
     expect(await kept()).toEqual(await counted());
   });
 });

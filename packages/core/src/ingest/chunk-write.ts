@@ -1,7 +1,8 @@
 // A file's chunks are written as a draft, in short transactions of their own, and published at once
 // (migration 0007): no transaction of ingestion holds the embedded engine's single connection for long,
 // yet readers see a file's old chunks or its new ones, never a mix, and the statistics count only what
-// is visible.
+// is visible. A published draft's term statistics join the store's afterwards, in bounded batches
+// (migration 0009), counting from the backlog meanwhile.
 import type { Sql, Tx } from '../db/client.ts';
 import type { Fragment } from '../db/fragment.ts';
 import type { Attributes } from '../schemas.ts';
@@ -30,8 +31,8 @@ const STATEMENT_MS = 50;
 const MAX_ROWS_PER_STATEMENT = 64;
 /** Rows the next INSERT takes: learnt from the last one (in this process), starting small (1,536 dims). */
 let rowsPerStatement = 1;
-/** Lexemes a publish adds to the store's statistics per statement. */
-const TERMS_PER_STATEMENT = 5000;
+/** Lexemes one transaction of the term backlog moves into the store's statistics (or removes). */
+export const BACKLOG_TERMS = 2000;
 /** Rows a discarded draft loses per statement. */
 const DISCARD_ROWS = 500;
 
@@ -134,8 +135,9 @@ export async function writeSlice(
 
 /**
  * Publishes a draft in one short transaction, while the job is still ours: the file's other chunks (an
- * earlier ingestion, abandoned attempts) go, the draft's statistics join the store's, and its chunks
- * become visible as the job turns completed. Returns false (changing nothing) when the job was taken away.
+ * earlier ingestion, abandoned attempts) go, the draft's counts join the store's and its terms count from
+ * the backlog (settleTerms then merges them), and its chunks become visible as the job turns completed.
+ * Returns false (changing nothing) when the job was taken away.
  */
 export async function publishDraft(
   sql: Sql,
@@ -160,19 +162,9 @@ export async function publishDraft(
     await tx`DELETE FROM chunk_drafts WHERE ${file} AND generation <> ${draft.generation}`;
     const ours = tx`${file} AND generation = ${draft.generation}`;
     await tx`SELECT 1 FROM vector_stores WHERE id = ${job.vectorStoreId} FOR NO KEY UPDATE`;
-    // The draft's document frequencies, a bounded statement at a time (a file may hold 100,000 lexemes).
-    for (let after: string | null = ''; after !== null; ) {
-      const [step]: { last: string | null }[] = await tx<{ last: string | null }[]>`
-        WITH batch AS (
-          SELECT vector_store_id, lexeme, chunks FROM chunk_draft_terms
-          WHERE ${ours} AND lexeme > ${after} ORDER BY lexeme LIMIT ${TERMS_PER_STATEMENT}),
-        merged AS (
-          INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
-            SELECT vector_store_id, lexeme, chunks FROM batch ORDER BY lexeme
-          ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks)
-        SELECT CASE WHEN count(*) = ${TERMS_PER_STATEMENT} THEN max(lexeme) END AS last FROM batch`;
-      after = step?.last ?? null;
-    }
+    // Its terms count from the backlog at once (a file may hold 100,000 lexemes: merging them here took a second).
+    await tx`INSERT INTO term_backlog (vector_store_id, file_id, generation, counted)
+             VALUES (${job.vectorStoreId}, ${job.fileId}, ${draft.generation}, true)`;
     await tx`
       UPDATE vector_stores s SET chunk_count = s.chunk_count + d.chunk_count, token_count = s.token_count + d.token_count
       FROM chunk_drafts d WHERE s.id = d.vector_store_id AND d.vector_store_id = ${job.vectorStoreId}
@@ -210,7 +202,61 @@ export async function discardDrafts(sql: Sql, job: JobRef, generation?: string):
         return false;
       });
     }
+    await settleTerms(sql, { only: { ...job, generation: d.generation } });
   }
+}
+
+interface BacklogRow {
+  vector_store_id: string;
+  file_id: string;
+  generation: string;
+  counted: boolean;
+}
+
+/**
+ * Works the term backlog (migration 0009), BACKLOG_TERMS lexemes a transaction: a published draft's terms
+ * join chunk_terms, a removed draft's are deleted. `only` keeps to one file (or one generation of it) until done;
+ * otherwise the oldest entries go first, `limit` transactions at most. Entries another process is working on
+ * are skipped. Returns how many transactions did something.
+ */
+export async function settleTerms(
+  sql: Sql,
+  opts: { only?: JobRef & { generation?: string }; limit?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const { only, limit = Number.POSITIVE_INFINITY, signal } = opts;
+  let steps = 0;
+  while (steps < limit && !signal?.aborted) {
+    const worked = await sql.begin(async (tx) => {
+      const [next] = await tx<BacklogRow[]>`
+        SELECT vector_store_id, file_id, generation::text, counted FROM term_backlog
+        ${only ? tx`WHERE vector_store_id = ${only.vectorStoreId} AND file_id = ${only.fileId}` : tx``}
+        ${only?.generation === undefined ? tx`` : tx`AND generation = ${only.generation}`}
+        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+      if (!next) return false;
+      // The store's row first, as every writer of its statistics takes it (a deleted store's terms just go).
+      if (next.counted)
+        await tx`SELECT 1 FROM vector_stores WHERE id = ${next.vector_store_id} FOR NO KEY UPDATE`;
+      const which = tx`vector_store_id = ${next.vector_store_id} AND file_id = ${next.file_id}
+        AND generation = ${next.generation}`;
+      const [moved] = await tx<{ n: number }[]>`
+        WITH batch AS (
+          DELETE FROM chunk_draft_terms WHERE (vector_store_id, file_id, generation, lexeme) IN (
+            SELECT vector_store_id, file_id, generation, lexeme FROM chunk_draft_terms
+            WHERE ${which} ORDER BY lexeme LIMIT ${BACKLOG_TERMS})
+          RETURNING vector_store_id, lexeme, chunks),
+        merged AS (
+          INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
+            SELECT b.vector_store_id, b.lexeme, b.chunks FROM batch b JOIN vector_stores s ON s.id = b.vector_store_id
+            WHERE ${next.counted} ORDER BY b.lexeme
+          ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks)
+        SELECT count(*)::int AS n FROM batch`;
+      if (moved!.n < BACKLOG_TERMS) await tx`DELETE FROM term_backlog WHERE ${which}`;
+      return true;
+    });
+    if (!worked) break;
+    steps++;
+  }
+  return steps;
 }
 
 /**
@@ -238,7 +284,12 @@ export async function completeJob(
       }
       if (!ours) break;
     }
-    if (ours && (await publishDraft(sql, job, owner, draft, usage, alsoWrite))) return true;
+    if (ours && (await publishDraft(sql, job, owner, draft, usage, alsoWrite))) {
+      // Published, and its terms already count: merging them (and removing those of the file's other drafts)
+      // is tidying, left to maintenance if it fails here.
+      await settleTerms(sql, { only: job, signal }).catch(() => {});
+      return true;
+    }
   } catch (err) {
     await discardDrafts(sql, job, draft.generation).catch(() => {});
     throw err;

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/store.ts';
 import type { Sql } from '../db/client.ts';
 import { purgeEmbeddingCache } from '../embedding/cache.ts';
+import { settleTerms } from '../ingest/chunk-write.ts';
 import type { JobQueue, JobRef } from '../ingest/queue.ts';
 import { purgeRateLimits } from '../rate-limit.ts';
 import type { Services } from '../services.ts';
@@ -16,6 +17,8 @@ export interface MaintenanceReport {
   requeued_jobs: number;
   purged_blobs: number;
   purged_embeddings: number;
+  /** Transactions of the term backlog worked (a job that stopped after its publish leaves some). */
+  settled_terms: number;
 }
 
 /** A job nobody claimed for this long after it was queued is queued again (its message was lost or failed). */
@@ -102,6 +105,7 @@ export async function runMaintenance(deps: MaintenanceDeps, limit = 500): Promis
     purged_embeddings: await step('purge unused cached embeddings', () =>
       purgeEmbeddingCache(deps.sql, deps.config.EMBEDDING_CACHE_RETENTION_DAYS, limit * 10),
     ),
+    settled_terms: await step('settle the term backlog', () => settleTerms(deps.sql, { limit })),
   };
   // Finished windows of RATE_LIMIT_STORE=postgres.
   await step('purge rate-limit windows', () => purgeRateLimits(deps.sql).then(() => 0));

@@ -21,7 +21,8 @@ export function matchText(text: string): string {
  * Common table expressions for keyword ranking over the scope `s` (its stores `ids`, chunk count `n`
  * and lexeme occurrences `tokens`): `tq`, the tsquery chunks must match, and `qt`, the query's
  * lexemes with their inverse document frequency, ln(1 + (N - df + 0.5) / (df + 0.5)), from the
- * per-store term statistics that triggers keep exact (migration 0004).
+ * per-store term statistics that triggers keep exact (migration 0004), with the terms of published files
+ * still in the backlog (migration 0009).
  */
 export function keywordCtes(sql: Sql, text: string): Fragment {
   return sql`
@@ -32,8 +33,11 @@ export function keywordCtes(sql: Sql, text: string): Fragment {
         coalesce(sum(ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))), 0) AS idf_sum,
         greatest(s.tokens / greatest(s.n, 1), 1) AS avg_tokens
       FROM s, unnest(tsvector_to_array(to_tsvector('english', ${text}))) l(lexeme),
-        LATERAL (SELECT coalesce(sum(t.chunks), 0)::float8 AS df FROM chunk_terms t
-                 WHERE t.vector_store_id = ANY(s.ids) AND t.lexeme = l.lexeme) d
+        LATERAL (SELECT (coalesce((SELECT sum(t.chunks) FROM chunk_terms t
+                   WHERE t.vector_store_id = ANY(s.ids) AND t.lexeme = l.lexeme), 0)
+                 + coalesce((SELECT sum(p.chunks) FROM term_backlog b JOIN chunk_draft_terms p
+                       USING (vector_store_id, file_id, generation)
+                     WHERE b.counted AND b.vector_store_id = ANY(s.ids) AND p.lexeme = l.lexeme), 0))::float8 AS df) d
       GROUP BY s.n, s.tokens)`;
 }
 

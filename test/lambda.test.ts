@@ -266,10 +266,10 @@ describe('maintenance handler (cron)', () => {
     await db.sql`INSERT INTO embedding_cache (model, dimensions, text_sha256, embedding, used_at)
       VALUES ('openai:old', 3, '\\x00', '[1,0,0]', now() - interval '91 days')`;
     // The terms of a draft removed by a job that stopped before tidying them (migration 0009).
-    await db.sql`INSERT INTO chunk_draft_terms (vector_store_id, file_id, generation, lexeme, chunks)
+    await db.sql`INSERT INTO generation_terms (vector_store_id, file_id, generation, lexeme, chunks)
       VALUES (${storeId}, 'file_gone', 1, 'stale', 1)`;
-    await db.sql`INSERT INTO term_backlog (vector_store_id, file_id, generation, counted)
-      VALUES (${storeId}, 'file_gone', 1, false)`;
+    await db.sql`INSERT INTO term_backlog (vector_store_id, file_id, generation, sign)
+      VALUES (${storeId}, 'file_gone', 1, 0)`;
 
     const report = await maintenance();
     expect(report).toEqual({
@@ -281,7 +281,7 @@ describe('maintenance handler (cron)', () => {
       purged_embeddings: 1,
       settled_terms: 1,
     });
-    expect(await db.sql`SELECT * FROM chunk_draft_terms WHERE file_id = 'file_gone'`).toEqual([]);
+    expect(await db.sql`SELECT * FROM generation_terms WHERE file_id = 'file_gone'`).toEqual([]);
     expect((await call(httpEvent('GET', `/v1/files/${oldFile.json.id}`, { headers: auth }))).status).toBe(
       404,
     );

@@ -74,22 +74,24 @@ async function kept() {
     SELECT vector_store_id, lexeme, sum(chunks)::int AS chunks FROM (
       SELECT vector_store_id, lexeme, chunks FROM chunk_terms
       UNION ALL
-      SELECT p.vector_store_id, p.lexeme, p.chunks FROM term_backlog b
-        JOIN chunk_draft_terms p USING (vector_store_id, file_id, generation) WHERE b.counted) x
+      SELECT p.vector_store_id, p.lexeme, b.sign * p.chunks FROM term_backlog b
+        JOIN generation_terms p USING (vector_store_id, file_id, generation)
+      WHERE b.sign <> 0 AND p.lexeme > b.done_through) x
     GROUP BY 1, 2 HAVING sum(chunks) <> 0 ORDER BY 1, 2`;
   return { stores, terms };
 }
 
-/** Nothing left of drafts: no draft, no draft term, no backlog. */
+/** What is left of generations: drafts, their term counts, the backlog and the kept term sets. */
 async function tidy() {
   const { sql } = db;
   return {
     drafts: (await sql`SELECT count(*)::int AS n FROM chunk_drafts`)[0]!.n,
-    terms: (await sql`SELECT count(*)::int AS n FROM chunk_draft_terms`)[0]!.n,
+    terms: (await sql`SELECT count(*)::int AS n FROM generation_terms`)[0]!.n,
     backlog: (await sql`SELECT count(*)::int AS n FROM term_backlog`)[0]!.n,
+    sets: (await sql`SELECT count(*)::int AS n FROM term_sets`)[0]!.n,
   };
 }
-const TIDY = { drafts: 0, terms: 0, backlog: 0 };
+const TIDY = { drafts: 0, terms: 0, backlog: 0, sets: 0 };
 
 /** The same figures counted from the published chunks only. */
 async function counted() {
@@ -143,7 +145,7 @@ describe('chunk drafts', () => {
     expect((await kept()).stores.map((s) => s.n)).toEqual([40, 0]);
     expect(await db.sql`SELECT * FROM chunk_drafts`).toEqual([]);
     // Its terms count from the backlog until settled; then nothing of the draft is left.
-    expect(await db.sql`SELECT counted FROM term_backlog`).toEqual([{ counted: true }]);
+    expect(await db.sql`SELECT sign FROM term_backlog`).toEqual([{ sign: 1 }]);
     expect(await settleTerms(db.sql)).toBe(1);
     expect(await tidy()).toEqual(TIDY);
     expect(await kept()).toEqual(await counted());
@@ -167,10 +169,10 @@ describe('chunk drafts', () => {
       { attributes: { k: 1 } },
     ]);
     expect(await kept()).toEqual(await counted());
-    // The crashed attempt's terms are in the backlog uncounted, ours counted; settling leaves nothing.
-    expect(await db.sql`SELECT generation::text, counted FROM term_backlog ORDER BY generation`).toEqual([
-      { generation: crashed.generation, counted: false },
-      { generation: draft.generation, counted: true },
+    // The crashed attempt's terms are in the backlog to be dropped, ours to be added; settling leaves nothing.
+    expect(await db.sql`SELECT generation::text, sign FROM term_backlog ORDER BY generation`).toEqual([
+      { generation: crashed.generation, sign: 0 },
+      { generation: draft.generation, sign: 1 },
     ]);
     await settleTerms(db.sql);
     expect(await tidy()).toEqual(TIDY);
@@ -231,26 +233,34 @@ describe('chunk drafts', () => {
 });
 
 describe('the term backlog', () => {
-  /** 70 chunks of 100 words each found nowhere else: 7,000 lexemes, 3.5 transactions of the backlog. */
-  const wordy = (tag: string) =>
-    rows(tag, 70).map((r, i) => ({
+  /** 70 chunks of 100 words found nowhere else: 7,000 lexemes, a large generation (3.5 batches of the backlog). */
+  const wordy = (tag: string, chunks = 70) =>
+    rows(tag, chunks).map((r, i) => ({
       ...r,
       content: Array.from({ length: 100 }, (_, j) => `${tag}${i}x${j}`).join(' '),
     }));
-  const QUERY = 'q3x5 q10x7 q69x99';
-  const scores = async () =>
+  const scores = async (query: string) =>
     (
       await keywordSearch(db.sql, {
         projectId: P,
         vectorStoreIds: [job.vectorStoreId],
-        text: QUERY,
+        text: query,
         limit: 20,
       })
     ).map((h) => [h.chunkId, h.bm25]);
-  const pending = async () =>
-    (await db.sql`SELECT count(*)::int AS n FROM chunk_draft_terms`)[0]!.n as number;
+  const backlog = async () =>
+    db.sql`SELECT generation::text, sign, done_through FROM term_backlog ORDER BY seq`;
+  const detach = () =>
+    db.sql`DELETE FROM vector_store_files WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
+  const attach = () =>
+    db.sql`INSERT INTO vector_store_files (vector_store_id, file_id, project_id, status, chunking_strategy)
+      VALUES (${job.vectorStoreId}, ${job.fileId}, ${P}, 'completed', '{"type":"auto"}')`;
+  const storeTerms = async () =>
+    (
+      await db.sql`SELECT count(*)::int AS n FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks <> 0`
+    )[0]!.n as number;
 
-  /** Writes and publishes `content` as the job's chunks, leaving its terms in the backlog. */
+  /** Writes and publishes `content` as the job's chunks, leaving its terms to the backlog. */
   async function publish(content: ChunkRow[]) {
     await claim();
     const draft = (await openDraft(db.sql, job, OWNER))!;
@@ -259,62 +269,88 @@ describe('the term backlog', () => {
     return draft;
   }
 
-  it("counts a published file's terms at once and merges them into the statistics a batch a transaction", async () => {
+  it("counts a large file's terms from its publish on, added and later taken away a batch a transaction", async () => {
     await settleTerms(db.sql);
-    await publish(wordy('q'));
+    const draft = await publish(wordy('q'));
     await settleTerms(db.sql, { only: { ...job, fileId: 'none' } }); // another file's: nothing to do
-    expect(await pending()).toBe(7000);
-    const before = await scores();
+    expect(await backlog()).toEqual([{ generation: draft.generation, sign: 1, done_through: '' }]);
+    const before = await scores('q3x5 q10x7 q69x99');
     expect(before).toHaveLength(3); // one chunk for each rare word
     expect(await kept()).toEqual(await counted());
 
     expect(await settleTerms(db.sql, { limit: 1 })).toBe(1);
-    expect(await pending()).toBe(7000 - BACKLOG_TERMS);
+    expect((await backlog())[0]!.done_through).not.toBe('');
     expect(await kept()).toEqual(await counted());
-    expect(await scores()).toEqual(before);
+    expect(await scores('q3x5 q10x7 q69x99')).toEqual(before);
 
     expect(await settleTerms(db.sql)).toBe(3); // 2,000 + 2,000 + 1,000
-    expect(await tidy()).toEqual(TIDY);
-    const [n] =
-      await db.sql`SELECT count(*)::int AS n FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks > 0`;
-    expect(n!.n).toBe(7000);
+    expect(await storeTerms()).toBe(7000);
+    // A large generation keeps its term counts while its chunks exist.
+    expect(await tidy()).toEqual({ ...TIDY, terms: 7000, sets: 1 });
     expect(await kept()).toEqual(await counted());
-    expect(await scores()).toEqual(before);
+    expect(await scores('q3x5 q10x7 q69x99')).toEqual(before);
+
+    // Detached: the chunks go at once, their terms leave the statistics through the backlog.
+    await detach();
+    expect(await backlog()).toEqual([{ generation: draft.generation, sign: -1, done_through: '' }]);
+    expect(await kept()).toEqual(await counted());
+    expect(await found('q3x5')).toBe(0);
+    expect(await settleTerms(db.sql, { limit: 2 })).toBe(2);
+    expect(await kept()).toEqual(await counted());
+    expect(await settleTerms(db.sql)).toBe(2);
+    expect(await tidy()).toEqual(TIDY);
+    expect(await storeTerms()).toBe(0);
+    await attach();
   });
 
-  it('stays exact when the file is re-ingested or detached before its terms are settled', async () => {
-    await publish(wordy('r'));
-    await publish(wordy('s')); // replaces r's chunks while r's terms are still in the backlog
-    expect([await found('r3x5'), await found('s3x5')]).toEqual([0, 1]);
+  it('stays exact when the file is re-ingested and detached before its terms are settled', async () => {
+    const r = await publish(wordy('r'));
+    const s = await publish(wordy('s')); // replaces r's chunks while r's terms are still to be added
+    const small = await publish(rows('tiny', 3)); // and a small one replaces s's
+    expect([await found('r3x5'), await found('s3x5'), await found('tiny')]).toEqual([0, 0, 3]);
+    expect((await backlog()).map((b) => [b.generation, b.sign])).toEqual([
+      [r.generation, 1],
+      [r.generation, -1],
+      [s.generation, 1],
+      [s.generation, -1],
+      [small.generation, 1],
+    ]);
     expect(await kept()).toEqual(await counted());
-    await db.sql`DELETE FROM vector_store_files WHERE vector_store_id = ${job.vectorStoreId} AND file_id = ${job.fileId}`;
+    await detach(); // the small one's terms leave at once
     expect(await kept()).toEqual(await counted());
-    expect((await kept()).stores.map((s) => s.n)).toEqual([0, 0]);
+    expect((await kept()).stores.map((x) => x.n)).toEqual([0, 0]);
+    // Worked in any order across generations, each generation's entries in turn.
+    expect(await settleTerms(db.sql, { only: { ...job, generation: s.generation } })).toBe(8);
+    expect(await kept()).toEqual(await counted());
     await settleTerms(db.sql);
     expect(await tidy()).toEqual(TIDY);
     expect(await kept()).toEqual(await counted());
-    expect(
-      await db.sql`SELECT lexeme FROM chunk_terms WHERE vector_store_id = ${job.vectorStoreId} AND chunks <> 0`,
-    ).toEqual([]);
-    await db.sql`INSERT INTO vector_store_files (vector_store_id, file_id, project_id, status, chunking_strategy)
-      VALUES (${job.vectorStoreId}, ${job.fileId}, ${P}, 'completed', '{"type":"auto"}')`;
+    expect(await storeTerms()).toBe(0);
+    await attach();
   });
 
   it('is shared by settlers working at once, and drops the terms of a deleted store', async () => {
-    await publish(wordy('t'));
-    // A second store with a file of its own, published and then deleted before it is settled.
+    const t = await publish(wordy('t'));
+    // A second store with a large file and a small one, published and then deleted before they are settled.
     const other = { vectorStoreId: 'vs_w3', fileId: 'file_w3' };
     await seedStore(db.sql, { project: P, store: other.vectorStoreId, file: other.fileId });
-    await db.sql`UPDATE vector_store_files SET status = 'in_progress', lease_owner = ${OWNER}
-      WHERE file_id = ${other.fileId}`;
-    const draft = (await openDraft(db.sql, other, OWNER))!;
-    expect(await writeSlice(db.sql, other, OWNER, draft, wordy('u').slice(0, 1))).toBe(1);
-    expect(await publishDraft(db.sql, other, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    for (const content of [wordy('u', 30), wordy('v', 1)]) {
+      await db.sql`UPDATE vector_store_files SET status = 'in_progress', lease_owner = ${OWNER}
+        WHERE file_id = ${other.fileId}`;
+      const draft = (await openDraft(db.sql, other, OWNER))!;
+      for (const slice of slicesOf(content)) {
+        for (let at = 0; at < slice.length; )
+          at += (await writeSlice(db.sql, other, OWNER, draft, slice.slice(at)))!;
+      }
+      expect(await publishDraft(db.sql, other, OWNER, draft, { bytes: 1, tokens: 1 })).toBe(true);
+    }
     await db.sql`DELETE FROM vector_stores WHERE id = ${other.vectorStoreId}`;
 
     const steps = await Promise.all([settleTerms(db.sql), settleTerms(db.sql), settleTerms(db.sql)]);
-    expect(steps.reduce((a, b) => a + b, 0)).toBe(5); // 4 for t's 7,000 lexemes, 1 for u's 100
-    expect(await tidy()).toEqual(TIDY);
+    // t: 4 (7,000 lexemes); u: 2 to add, 2 to take away (3,000); v: 1 (100)
+    expect(steps.reduce((a, b) => a + b, 0)).toBe(9);
+    expect(await tidy()).toEqual({ ...TIDY, terms: 7000, sets: 1 });
+    expect(await db.sql`SELECT generation::text FROM term_sets`).toEqual([{ generation: t.generation }]);
     expect(await kept()).toEqual(await counted());
   });
 });

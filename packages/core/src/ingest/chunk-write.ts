@@ -162,9 +162,14 @@ export async function publishDraft(
     await tx`DELETE FROM chunk_drafts WHERE ${file} AND generation <> ${draft.generation}`;
     const ours = tx`${file} AND generation = ${draft.generation}`;
     await tx`SELECT 1 FROM vector_stores WHERE id = ${job.vectorStoreId} FOR NO KEY UPDATE`;
-    // Its terms count from the backlog at once (a file may hold 100,000 lexemes: merging them here took a second).
-    await tx`INSERT INTO term_backlog (vector_store_id, file_id, generation, counted)
-             VALUES (${job.vectorStoreId}, ${job.fileId}, ${draft.generation}, true)`;
+    // Its terms count from the backlog at once (a file may hold 100,000 lexemes: adding them here took
+    // 1.7 s), and a large generation keeps them, so that its deletion can leave their removal to the backlog.
+    await tx`INSERT INTO term_backlog (vector_store_id, file_id, generation, sign)
+             VALUES (${job.vectorStoreId}, ${job.fileId}, ${draft.generation}, 1)`;
+    await tx`INSERT INTO term_sets (vector_store_id, file_id, generation)
+      SELECT ${job.vectorStoreId}, ${job.fileId}, ${draft.generation}
+      WHERE (SELECT count(*) FROM (SELECT 1 FROM generation_terms WHERE ${ours} LIMIT ${BACKLOG_TERMS + 1}) t)
+        > ${BACKLOG_TERMS}`;
     await tx`
       UPDATE vector_stores s SET chunk_count = s.chunk_count + d.chunk_count, token_count = s.token_count + d.token_count
       FROM chunk_drafts d WHERE s.id = d.vector_store_id AND d.vector_store_id = ${job.vectorStoreId}
@@ -206,18 +211,22 @@ export async function discardDrafts(sql: Sql, job: JobRef, generation?: string):
   }
 }
 
-interface BacklogRow {
+interface BacklogEntry {
+  seq: string;
   vector_store_id: string;
   file_id: string;
   generation: string;
-  counted: boolean;
+  sign: number;
+  done_through: string;
 }
 
 /**
- * Works the term backlog (migration 0009), BACKLOG_TERMS lexemes a transaction: a published draft's terms
- * join chunk_terms, a removed draft's are deleted. `only` keeps to one file (or one generation of it) until done;
- * otherwise the oldest entries go first, `limit` transactions at most. Entries another process is working on
- * are skipped. Returns how many transactions did something.
+ * Works the term backlog (migration 0009), BACKLOG_TERMS lexemes a transaction: a published generation's
+ * terms join chunk_terms (sign 1), a deleted one's leave it (-1), a removed draft's are dropped (0); a
+ * generation's entries in the order they came. Its terms go once no entry nor term set needs them. `only`
+ * keeps to one file (or one generation of it) until done; otherwise the oldest entries go first, `limit`
+ * transactions at most. Entries another process is working on are skipped. Returns how many transactions
+ * did something.
  */
 export async function settleTerms(
   sql: Sql,
@@ -227,30 +236,38 @@ export async function settleTerms(
   let steps = 0;
   while (steps < limit && !signal?.aborted) {
     const worked = await sql.begin(async (tx) => {
-      const [next] = await tx<BacklogRow[]>`
-        SELECT vector_store_id, file_id, generation::text, counted FROM term_backlog
-        ${only ? tx`WHERE vector_store_id = ${only.vectorStoreId} AND file_id = ${only.fileId}` : tx``}
-        ${only?.generation === undefined ? tx`` : tx`AND generation = ${only.generation}`}
-        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`;
+      const [next] = await tx<BacklogEntry[]>`
+        SELECT seq::text, vector_store_id, file_id, generation::text, sign, done_through FROM term_backlog b
+        WHERE NOT EXISTS (SELECT 1 FROM term_backlog o WHERE o.vector_store_id = b.vector_store_id
+                            AND o.file_id = b.file_id AND o.generation = b.generation AND o.seq < b.seq)
+          ${only ? tx`AND vector_store_id = ${only.vectorStoreId} AND file_id = ${only.fileId}` : tx``}
+          ${only?.generation === undefined ? tx`` : tx`AND generation = ${only.generation}`}
+        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`;
       if (!next) return false;
       // The store's row first, as every writer of its statistics takes it (a deleted store's terms just go).
-      if (next.counted)
+      if (next.sign !== 0)
         await tx`SELECT 1 FROM vector_stores WHERE id = ${next.vector_store_id} FOR NO KEY UPDATE`;
       const which = tx`vector_store_id = ${next.vector_store_id} AND file_id = ${next.file_id}
         AND generation = ${next.generation}`;
-      const [moved] = await tx<{ n: number }[]>`
-        WITH batch AS (
-          DELETE FROM chunk_draft_terms WHERE (vector_store_id, file_id, generation, lexeme) IN (
-            SELECT vector_store_id, file_id, generation, lexeme FROM chunk_draft_terms
-            WHERE ${which} ORDER BY lexeme LIMIT ${BACKLOG_TERMS})
-          RETURNING vector_store_id, lexeme, chunks),
+      const [step] = await tx<{ n: number; last: string | null }[]>`
+        WITH keep AS MATERIALIZED (
+          SELECT EXISTS (SELECT 1 FROM term_sets WHERE ${which})
+            OR EXISTS (SELECT 1 FROM term_backlog WHERE ${which} AND seq <> ${next.seq}) AS keep),
+        batch AS MATERIALIZED (
+          SELECT vector_store_id, lexeme, chunks FROM generation_terms
+          WHERE ${which} AND lexeme > ${next.done_through} ORDER BY lexeme LIMIT ${BACKLOG_TERMS}),
         merged AS (
           INSERT INTO chunk_terms AS t (vector_store_id, lexeme, chunks)
-            SELECT b.vector_store_id, b.lexeme, b.chunks FROM batch b JOIN vector_stores s ON s.id = b.vector_store_id
-            WHERE ${next.counted} ORDER BY b.lexeme
-          ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks)
-        SELECT count(*)::int AS n FROM batch`;
-      if (moved!.n < BACKLOG_TERMS) await tx`DELETE FROM term_backlog WHERE ${which}`;
+            SELECT b.vector_store_id, b.lexeme, ${next.sign}::int * b.chunks
+            FROM batch b JOIN vector_stores s ON s.id = b.vector_store_id
+            WHERE ${next.sign}::int <> 0 ORDER BY b.lexeme
+          ON CONFLICT (vector_store_id, lexeme) DO UPDATE SET chunks = t.chunks + excluded.chunks),
+        gone AS (
+          DELETE FROM generation_terms WHERE ${which} AND lexeme > ${next.done_through}
+            AND lexeme <= (SELECT max(lexeme) FROM batch) AND NOT (SELECT keep FROM keep))
+        SELECT count(*)::int AS n, max(lexeme) AS last FROM batch`;
+      if (step!.n < BACKLOG_TERMS) await tx`DELETE FROM term_backlog WHERE seq = ${next.seq}`;
+      else await tx`UPDATE term_backlog SET done_through = ${step!.last} WHERE seq = ${next.seq}`;
       return true;
     });
     if (!worked) break;

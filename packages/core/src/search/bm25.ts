@@ -21,8 +21,8 @@ export function matchText(text: string): string {
  * Common table expressions for keyword ranking over the scope `s` (its stores `ids`, chunk count `n`
  * and lexeme occurrences `tokens`): `tq`, the tsquery chunks must match, and `qt`, the query's
  * lexemes with their inverse document frequency, ln(1 + (N - df + 0.5) / (df + 0.5)), from the
- * per-store term statistics that triggers keep exact (migration 0004), with the terms of published files
- * still in the backlog (migration 0009).
+ * per-store term statistics that triggers keep exact (migration 0004), plus what the backlog has still to
+ * add or take away (migration 0009).
  */
 export function keywordCtes(sql: Sql, text: string): Fragment {
   return sql`
@@ -35,9 +35,10 @@ export function keywordCtes(sql: Sql, text: string): Fragment {
       FROM s, unnest(tsvector_to_array(to_tsvector('english', ${text}))) l(lexeme),
         LATERAL (SELECT (coalesce((SELECT sum(t.chunks) FROM chunk_terms t
                    WHERE t.vector_store_id = ANY(s.ids) AND t.lexeme = l.lexeme), 0)
-                 + coalesce((SELECT sum(p.chunks) FROM term_backlog b JOIN chunk_draft_terms p
+                 + coalesce((SELECT sum(b.sign * p.chunks) FROM term_backlog b JOIN generation_terms p
                        USING (vector_store_id, file_id, generation)
-                     WHERE b.counted AND b.vector_store_id = ANY(s.ids) AND p.lexeme = l.lexeme), 0))::float8 AS df) d
+                     WHERE b.sign <> 0 AND b.vector_store_id = ANY(s.ids) AND p.lexeme = l.lexeme
+                       AND p.lexeme > b.done_through), 0))::float8 AS df) d
       GROUP BY s.n, s.tokens)`;
 }
 

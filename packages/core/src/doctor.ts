@@ -146,6 +146,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   );
 
   checks.push(await countsCheck(sql));
+  checks.push(await statisticsCheck(sql));
 
   if (opts.blobRoot) {
     const found = await blobChecks(sql, opts.blobRoot, minAge);
@@ -179,6 +180,51 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
   if (repaired.length) return { ...(await runDoctor({ ...opts, repair: false })), repaired };
   return { ok: checks.every((c) => c.ok), checks, repaired };
+}
+
+/**
+ * The per-store statistics search plans and ranks with (migrations 0004, 0009): chunk and token counts, and
+ * each lexeme's document frequency as BM25 reads it (chunk_terms plus the term backlog), against a recount of
+ * the visible chunks. One statement, so one snapshot: exact even while files ingest.
+ */
+async function statisticsCheck(sql: Sql): Promise<DoctorCheck> {
+  const bad = await sql<
+    { id: string; chunk_count: number; n: number; token_count: number; tokens: number; lexemes: number }[]
+  >`
+    WITH visible AS MATERIALIZED (SELECT c.vector_store_id, c.id, c.tsv FROM chunks c WHERE ${visibleChunk(sql, sql`c`)}),
+    kept AS (
+      SELECT x.vector_store_id, x.lexeme, sum(x.chunks) AS chunks FROM (
+        SELECT vector_store_id, lexeme, chunks FROM chunk_terms
+        UNION ALL
+        SELECT p.vector_store_id, p.lexeme, b.sign * p.chunks
+        FROM term_backlog b JOIN generation_terms p USING (vector_store_id, file_id, generation)
+        WHERE b.sign <> 0 AND p.lexeme > b.done_through) x
+      JOIN vector_stores s ON s.id = x.vector_store_id GROUP BY 1, 2),
+    counted AS (SELECT v.vector_store_id, u.lexeme, count(*) AS chunks FROM visible v, unnest(v.tsv) u GROUP BY 1, 2),
+    terms AS (
+      SELECT vector_store_id, count(*)::int AS lexemes FROM kept k FULL JOIN counted c USING (vector_store_id, lexeme)
+      WHERE coalesce(k.chunks, 0) <> coalesce(c.chunks, 0) GROUP BY 1),
+    counts AS (
+      SELECT s.id, s.chunk_count::int, s.token_count::int, count(v.id)::int AS n,
+        coalesce(sum(tsvector_tokens(v.tsv)), 0)::int AS tokens
+      FROM vector_stores s LEFT JOIN visible v ON v.vector_store_id = s.id GROUP BY s.id)
+    SELECT c.id, c.chunk_count, c.n, c.token_count, c.tokens, coalesce(t.lexemes, 0) AS lexemes
+    FROM counts c LEFT JOIN terms t ON t.vector_store_id = c.id
+    WHERE c.chunk_count <> c.n OR c.token_count <> c.tokens OR t.lexemes > 0
+    ORDER BY c.id`;
+  return {
+    name: 'search_statistics_exact',
+    ok: bad.length === 0,
+    detail: bad.length
+      ? `${bad.length} stores have search statistics their chunks do not add up to`
+      : "every store's chunk count, token count and term document frequencies match its chunks",
+    examples: bad
+      .slice(0, EXAMPLES)
+      .map(
+        (r) =>
+          `${r.id}: chunk_count ${r.chunk_count} (counted ${r.n}), token_count ${r.token_count} (counted ${r.tokens}), ${r.lexemes} lexemes off`,
+      ),
+  };
 }
 
 /** file_counts and usage_bytes as the API reports them (stores and batches) against a plain count of the rows. */

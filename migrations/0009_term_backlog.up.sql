@@ -9,8 +9,15 @@
 -- is written, a published one's until the backlog has added them, and a large one's (term_sets) for
 -- as long as its chunks exist, so that deleting them can take its terms away later.
 ALTER TABLE chunk_draft_terms RENAME TO generation_terms;
-ALTER TABLE generation_terms
-  DROP CONSTRAINT IF EXISTS chunk_draft_terms_vector_store_id_file_id_generation_fkey;
+-- Its foreign key to chunk_drafts goes (whatever the engine named it): a published generation's terms
+-- outlive its draft's row.
+DO $$
+DECLARE fk text;
+BEGIN
+  FOR fk IN SELECT conname FROM pg_constraint WHERE conrelid = 'generation_terms'::regclass AND contype = 'f' LOOP
+    EXECUTE format('ALTER TABLE generation_terms DROP CONSTRAINT %I', fk);
+  END LOOP;
+END $$;
 ALTER INDEX IF EXISTS chunk_draft_terms_pkey RENAME TO generation_terms_pkey;
 
 -- Published generations holding more lexemes than one batch of the backlog: their terms are kept, and

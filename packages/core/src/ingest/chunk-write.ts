@@ -1,8 +1,9 @@
 // A file's chunks are written as a draft, in short transactions of their own, and published at once
 // (migration 0007): no transaction of ingestion holds the embedded engine's single connection for long,
 // yet readers see a file's old chunks or its new ones, never a mix, and the statistics count only what
-// is visible. A published draft's term statistics join the store's afterwards, in bounded batches
-// (migration 0009), counting from the backlog meanwhile.
+// is visible. A published draft's term statistics join the store's afterwards, in bounded batches, and a
+// large file's leave them the same way when its chunks go (migration 0009, the term backlog); search
+// counts the backlog meanwhile.
 import type { Sql, Tx } from '../db/client.ts';
 import type { Fragment } from '../db/fragment.ts';
 import type { Attributes } from '../schemas.ts';
@@ -207,6 +208,7 @@ export async function discardDrafts(sql: Sql, job: JobRef, generation?: string):
         return false;
       });
     }
+    // The draft's term counts went to the backlog with its row (to be dropped).
     await settleTerms(sql, { only: { ...job, generation: d.generation } });
   }
 }

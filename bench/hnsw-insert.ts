@@ -7,16 +7,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import postgres from 'postgres';
-import { median, progress, quantile, round } from './stats.ts';
+import { arg, median, progress, quantile, round } from './stats.ts';
 import { generateCorpus, vectorText } from './vectors.ts';
 
 type Query = (text: string, params?: unknown[]) => Promise<unknown>;
-const arg = (name: string) =>
-  process.argv
-    .find((a) => a.startsWith(`--${name}=`))
-    ?.split('=')
-    .slice(1)
-    .join('=');
 const rows = Number(arg('rows') ?? 3000);
 const dims = Number(arg('dims') ?? 1536);
 const measured = 200;

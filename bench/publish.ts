@@ -11,14 +11,8 @@ import * as write from '../packages/core/src/ingest/chunk-write.ts';
 import { testConfig } from '../test/config.ts';
 import { random, seedStore, unitVector } from '../test/search-fixtures.ts';
 import { migratedDatabase, useDatabaseServer } from './db.ts';
-import { median, progress, quantile, round } from './stats.ts';
+import { arg, median, progress, quantile, round } from './stats.ts';
 
-const arg = (name: string) =>
-  process.argv
-    .find((a) => a.startsWith(`--${name}=`))
-    ?.split('=')
-    .slice(1)
-    .join('=');
 const lexemes = Number(arg('lexemes') ?? 100_000);
 const WORDS_PER_CHUNK = 500;
 const DIMS = 256;

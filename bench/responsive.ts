@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { largePdf, pathologicalFiles } from '../test/pathological.ts';
 import { loadTextCorpus, ROOT } from './corpus.ts';
-import { progress, quantile, round } from './stats.ts';
+import { arg, progress, quantile, round } from './stats.ts';
 
 interface Reply {
   status: number;
@@ -193,9 +193,8 @@ async function backlog(
 
 async function main() {
   const quick = process.argv.includes('--quick');
-  const out =
-    process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(ROOT, 'bench/results/responsive.json');
-  const databaseUrl = process.argv.find((a) => a.startsWith('--database-url='))?.slice(15);
+  const out = arg('out') ?? join(ROOT, 'bench/results/responsive.json');
+  const databaseUrl = arg('database-url');
   const dir = mkdtempSync(join(tmpdir(), 'vsdb-responsive-'));
   const proc = spawn(process.execPath, [join(ROOT, 'packages/functions/src/local.ts')], {
     env: {
@@ -258,17 +257,15 @@ async function main() {
   ];
   // --scenarios=N runs the first N only (a short trial); --backlog-only skips to the backlog, --no-backlog
   // skips it, --backlog-files=N sizes it.
-  const limit = process.argv.includes('--backlog-only')
-    ? 0
-    : Number(process.argv.find((a) => a.startsWith('--scenarios='))?.slice(12) ?? scenarios.length);
+  const limit = process.argv.includes('--backlog-only') ? 0 : Number(arg('scenarios') ?? scenarios.length);
   scenarios.splice(limit);
   // --scenario=TEXT runs the scenarios whose name holds TEXT (e.g. --scenario=CSV --no-backlog).
-  const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice(11);
+  const only = arg('scenario');
   if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => s.name.includes(only)));
   const results: object[] = [];
   let peakRss = idleRss;
   if (!process.argv.includes('--no-backlog')) {
-    const files = process.argv.find((a) => a.startsWith('--backlog-files='))?.slice(16);
+    const files = arg('backlog-files');
     const r = await backlog(base, pid, send, json, Number(files ?? (quick ? 8 : 20)));
     r.driver_resets = driverResets;
     driverResets = 0;

@@ -1,4 +1,4 @@
-// Small numeric helpers shared by the bench sections.
+// Small helpers shared by the bench scripts: statistics, rounding, timing, progress and flags.
 
 /** The q-quantile (0..1) of samples, linearly interpolated; NaN for no samples. */
 export function quantile(samples: number[], q: number): number {
@@ -29,4 +29,10 @@ export async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; 
 /** One line of progress on stderr, so stdout stays clean. */
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The value of `--name=value` on the command line (undefined when absent); a value may hold '='. */
+export function arg(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
